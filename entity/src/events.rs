@@ -1,0 +1,42 @@
+//! `events`: the transactional outbox and, for the embedded bus, the partitioned log itself.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "events")]
+pub struct Model {
+    /// Insertion order; auto-incremented by the database.
+    #[sea_orm(primary_key)]
+    pub seq: i64,
+    #[sea_orm(column_type = "Text", unique)]
+    pub event_id: String,
+    #[sea_orm(column_type = "Text")]
+    pub topic: String,
+    /// Set once the event has a position in the log.
+    pub partition: Option<i32>,
+    /// Offset within (topic, partition); set together with `partition`.
+    pub log_offset: Option<i64>,
+    #[sea_orm(column_type = "Text")]
+    pub key: String,
+    #[sea_orm(column_type = "Text")]
+    pub event_type: String,
+    #[sea_orm(column_type = "Text")]
+    pub tenant_id: String,
+    #[sea_orm(column_type = "Text")]
+    pub exception_id: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub correlation_id: String,
+    /// The exact serialized event bytes, as published.
+    #[sea_orm(column_type = "Text")]
+    pub envelope: String,
+    /// Transport headers (JSON text).
+    #[sea_orm(column_type = "Text")]
+    pub headers: Option<String>,
+    pub created_at: DateTimeUtc,
+    /// Set by the relay once the event has been handed to the bus.
+    pub published_at: Option<DateTimeUtc>,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,598 @@
+//! Runs the migrations up, down and up again on SQLite and Postgres, then proves the entities
+//! match the schema by writing and reading rows through them.
+//!
+//! Postgres: a uniquely named database is created on the server at `TEST_DATABASE_URL` and dropped
+//! afterwards. Without that variable the Postgres case is skipped, unless `CI=true`.
+
+use std::error::Error;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, Utc};
+use entity::prelude::*;
+use entity::{
+    bus_partitions, consumer_offsets, dead_letters, events, exceptions, feedback, leases,
+    playbook_steps, processed_events, tool_executions,
+};
+use migration::{Migrator, MigratorTrait, SchemaManager};
+use sea_orm_migration::sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, Database,
+    DatabaseBackend, DatabaseConnection, EntityTrait, ModelTrait, Statement,
+};
+
+type TestResult<T = ()> = Result<T, Box<dyn Error>>;
+
+const TABLES: [&str; 10] = [
+    "exceptions",
+    "events",
+    "bus_partitions",
+    "processed_events",
+    "consumer_offsets",
+    "dead_letters",
+    "playbook_steps",
+    "tool_executions",
+    "feedback",
+    "leases",
+];
+
+/// Fails the test with `message` unless `condition` holds (an error, not a panic, so the
+/// Postgres database is still dropped).
+fn ensure(condition: bool, message: impl Into<String>) -> TestResult {
+    if condition {
+        Ok(())
+    } else {
+        Err(message.into().into())
+    }
+}
+
+fn ensure_eq<T: PartialEq + std::fmt::Debug>(left: T, right: T, what: &str) -> TestResult {
+    ensure(
+        left == right,
+        format!("{what}: left {left:?} != right {right:?}"),
+    )
+}
+
+/// A fixed instant with microsecond precision (what timestamptz keeps).
+fn at(micros: i64) -> TestResult<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(1_795_651_200_000_000 + micros)
+        .ok_or_else(|| "timestamp out of range".into())
+}
+
+fn unique_suffix() -> TestResult<String> {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos();
+    Ok(format!("{}_{}", std::process::id(), nanos))
+}
+
+async fn table_presence(db: &DatabaseConnection) -> TestResult<Vec<(&'static str, bool)>> {
+    let manager = SchemaManager::new(db);
+    let mut presence = Vec::new();
+    for table in TABLES {
+        presence.push((table, manager.has_table(table).await?));
+    }
+    Ok(presence)
+}
+
+async fn ensure_tables(db: &DatabaseConnection, expected: bool, stage: &str) -> TestResult {
+    for (table, present) in table_presence(db).await? {
+        ensure(
+            present == expected,
+            format!("{stage}: table {table} present={present}, expected {expected}"),
+        )?;
+    }
+    Ok(())
+}
+
+/// up → down → up, then every check below.
+async fn exercise(db: &DatabaseConnection) -> TestResult {
+    Migrator::up(db, None).await?;
+    ensure_tables(db, true, "after first up").await?;
+
+    Migrator::down(db, None).await?;
+    ensure_tables(db, false, "after down").await?;
+    ensure_eq(
+        Migrator::get_applied_migrations(db).await?.len(),
+        0,
+        "applied migrations after down",
+    )?;
+
+    Migrator::up(db, None).await?;
+    ensure_tables(db, true, "after second up").await?;
+    ensure_eq(
+        Migrator::get_pending_migrations(db).await?.len(),
+        0,
+        "pending migrations after second up",
+    )?;
+    ensure_eq(
+        Migrator::get_applied_migrations(db).await?.len(),
+        TABLES.len(),
+        "applied migrations after second up",
+    )?;
+
+    events_round_trip(db).await?;
+    bus_partition_allocation(db).await?;
+    exceptions_round_trip(db).await?;
+    other_tables_round_trip(db).await?;
+    Ok(())
+}
+
+fn new_event(
+    event_id: &str,
+    partition: Option<i32>,
+    log_offset: Option<i64>,
+) -> TestResult<events::ActiveModel> {
+    Ok(events::ActiveModel {
+        seq: NotSet,
+        event_id: Set(event_id.to_owned()),
+        topic: Set("exceptions.lifecycle".to_owned()),
+        partition: Set(partition),
+        log_offset: Set(log_offset),
+        key: Set("tenant-a/EX-1".to_owned()),
+        event_type: Set("ExceptionIngested".to_owned()),
+        tenant_id: Set("tenant-a".to_owned()),
+        exception_id: Set(Some("EX-1".to_owned())),
+        correlation_id: Set("corr-1".to_owned()),
+        // Odd spacing, key order and non-ASCII: the exact bytes must come back.
+        envelope: Set("{\"b\":1,  \"a\" : \"caf\u{e9} \\u00e9\"}\n".to_owned()),
+        headers: Set(Some("{\"traceparent\":\"00-abc-def-01\"}".to_owned())),
+        created_at: Set(at(1)?),
+        published_at: Set(None),
+    })
+}
+
+async fn events_round_trip(db: &DatabaseConnection) -> TestResult {
+    let first = new_event("evt-1", Some(3), Some(41))?.insert(db).await?;
+    ensure_eq(first.partition, Some(3), "events.partition")?;
+    ensure_eq(first.log_offset, Some(41), "events.log_offset")?;
+
+    let read = Events::find_by_id(first.seq)
+        .one(db)
+        .await?
+        .ok_or("inserted event not found by seq")?;
+    ensure_eq(&read, &first, "event read back by seq")?;
+    ensure_eq(
+        read.envelope.as_str(),
+        "{\"b\":1,  \"a\" : \"caf\u{e9} \\u00e9\"}\n",
+        "events.envelope bytes",
+    )?;
+    ensure_eq(read.created_at, at(1)?, "events.created_at")?;
+
+    let by_event_id = Events::find_by_event_id("evt-1")
+        .one(db)
+        .await?
+        .ok_or("inserted event not found by event_id")?;
+    ensure_eq(by_event_id.seq, first.seq, "event found by event_id")?;
+
+    // seq autoincrements; outbox rows without a position do not collide with each other.
+    let second = new_event("evt-2", None, None)?.insert(db).await?;
+    ensure(
+        second.seq > first.seq,
+        format!("seq must increase: {} then {}", first.seq, second.seq),
+    )?;
+    let third = new_event("evt-3", None, None)?.insert(db).await?;
+    ensure(third.seq > second.seq, "seq must increase (third)")?;
+
+    // AUTOINCREMENT semantics: deleting the highest row must not make its seq reusable.
+    let deleted_seq = third.seq;
+    third.delete(db).await?;
+    let fourth = new_event("evt-4", None, None)?.insert(db).await?;
+    ensure(
+        fourth.seq > deleted_seq,
+        format!(
+            "seq {deleted_seq} was reused after delete (got {})",
+            fourth.seq
+        ),
+    )?;
+
+    // Publishing: set published_at and a position, read back.
+    let mut publish: events::ActiveModel = second.into();
+    publish.partition = Set(Some(3));
+    publish.log_offset = Set(Some(42));
+    publish.published_at = Set(Some(at(2)?));
+    let published = publish.update(db).await?;
+    ensure_eq(published.published_at, Some(at(2)?), "events.published_at")?;
+
+    // Unique constraints.
+    ensure(
+        new_event("evt-1", None, None)?.insert(db).await.is_err(),
+        "duplicate event_id must be rejected",
+    )?;
+    ensure(
+        new_event("evt-5", Some(3), Some(41))?
+            .insert(db)
+            .await
+            .is_err(),
+        "duplicate (topic, partition, log_offset) must be rejected",
+    )?;
+    Ok(())
+}
+
+/// The embedded bus allocates offsets with raw SQL naming `partition` unquoted.
+async fn bus_partition_allocation(db: &DatabaseConnection) -> TestResult {
+    let row = bus_partitions::ActiveModel {
+        topic: Set("exceptions.lifecycle".to_owned()),
+        partition: Set(0),
+        next_offset: NotSet,
+    }
+    .insert(db)
+    .await?;
+    ensure_eq(row.next_offset, 0, "bus_partitions.next_offset default")?;
+
+    let backend = db.get_database_backend();
+    for expected in 1..=2_i64 {
+        let allocated = db
+            .query_one_raw(Statement::from_string(
+                backend,
+                "UPDATE bus_partitions SET next_offset = next_offset + 1 \
+                 WHERE topic = 'exceptions.lifecycle' AND partition = 0 \
+                 RETURNING next_offset, partition",
+            ))
+            .await?
+            .ok_or("UPDATE ... RETURNING returned no row")?;
+        ensure_eq(
+            allocated.try_get::<i64>("", "next_offset")?,
+            expected,
+            "allocated next_offset",
+        )?;
+        ensure_eq(
+            allocated.try_get::<i32>("", "partition")?,
+            0,
+            "returned partition",
+        )?;
+    }
+
+    let timeline = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT seq, partition, log_offset FROM events \
+             WHERE tenant_id = 'tenant-a' AND partition = 3 ORDER BY partition, log_offset",
+        ))
+        .await?;
+    ensure_eq(timeline.len(), 2, "events selected by unquoted partition")?;
+    Ok(())
+}
+
+fn new_exception(tenant_id: &str, exception_id: &str) -> TestResult<exceptions::ActiveModel> {
+    Ok(exceptions::ActiveModel {
+        tenant_id: Set(tenant_id.to_owned()),
+        exception_id: Set(exception_id.to_owned()),
+        domain: Set("payments".to_owned()),
+        exception_type: Set("SettlementMismatch".to_owned()),
+        source_system: Set("ledger".to_owned()),
+        status: Set("open".to_owned()),
+        severity: Set(Some("high".to_owned())),
+        confidence: Set(Some(0.875)),
+        sla_deadline: Set(Some(at(10)?)),
+        policy_decision: Set(None),
+        playbook_id: Set(Some("pb-1".to_owned())),
+        approval_required: Set(Some(true)),
+        raw_payload: Set("{\"amount\": 10.50}".to_owned()),
+        normalized: Set("{\"amount\":\"10.50\"}".to_owned()),
+        occurred_at: Set(at(3)?),
+        sla_imminent_at: Set(None),
+        sla_breached_at: Set(None),
+        created_at: Set(at(4)?),
+        updated_at: Set(at(4)?),
+    })
+}
+
+async fn exceptions_round_trip(db: &DatabaseConnection) -> TestResult {
+    let inserted = new_exception("tenant-a", "EX-1")?.insert(db).await?;
+    let read = Exceptions::find_by_id(("tenant-a".to_owned(), "EX-1".to_owned()))
+        .one(db)
+        .await?
+        .ok_or("exception not found")?;
+    ensure_eq(&read, &inserted, "exception read back")?;
+    ensure_eq(read.confidence, Some(0.875), "exceptions.confidence")?;
+    ensure_eq(
+        read.approval_required,
+        Some(true),
+        "exceptions.approval_required",
+    )?;
+    ensure(
+        new_exception("tenant-b", "EX-1")?.insert(db).await.is_err(),
+        "an exception id reused by another tenant must be rejected",
+    )?;
+    Ok(())
+}
+
+async fn other_tables_round_trip(db: &DatabaseConnection) -> TestResult {
+    let processed = processed_events::ActiveModel {
+        event_id: Set("evt-1".to_owned()),
+        role: Set("triage".to_owned()),
+        processed_at: Set(at(5)?),
+    }
+    .insert(db)
+    .await?;
+    ensure_eq(
+        ProcessedEvents::find_by_id(("evt-1".to_owned(), "triage".to_owned()))
+            .one(db)
+            .await?,
+        Some(processed),
+        "processed_events",
+    )?;
+
+    let offsets = consumer_offsets::ActiveModel {
+        group_id: Set("triage".to_owned()),
+        topic: Set("exceptions.lifecycle".to_owned()),
+        partition: Set(3),
+        next_offset: Set(42),
+        updated_at: Set(at(6)?),
+    }
+    .insert(db)
+    .await?;
+    ensure_eq(
+        ConsumerOffsets::find().all(db).await?,
+        vec![offsets],
+        "consumer_offsets",
+    )?;
+
+    let dead_letter = |log_offset: i64| -> TestResult<dead_letters::ActiveModel> {
+        Ok(dead_letters::ActiveModel {
+            id: NotSet,
+            role: Set("triage".to_owned()),
+            topic: Set("exceptions.lifecycle".to_owned()),
+            partition: Set(3),
+            log_offset: Set(log_offset),
+            event_id: Set(None),
+            tenant_id: Set(Some("tenant-a".to_owned())),
+            exception_id: Set(None),
+            event_type: Set(None),
+            envelope: Set("not json".to_owned()),
+            reason: Set("undecodable".to_owned()),
+            error_class: Set("permanent".to_owned()),
+            attempts: Set(1),
+            status: Set("pending".to_owned()),
+            created_at: Set(at(7)?),
+            resolved_at: Set(None),
+        })
+    };
+    let first_dl = dead_letter(40)?.insert(db).await?;
+    let second_dl = dead_letter(41)?.insert(db).await?;
+    ensure(second_dl.id > first_dl.id, "dead_letters.id must increase")?;
+    ensure(
+        dead_letter(40)?.insert(db).await.is_err(),
+        "duplicate (role, topic, partition, log_offset) must be rejected",
+    )?;
+    let by_position = DeadLetters::find_by_position((
+        "triage".to_owned(),
+        "exceptions.lifecycle".to_owned(),
+        3,
+        41,
+    ))
+    .one(db)
+    .await?;
+    ensure_eq(
+        by_position,
+        Some(second_dl),
+        "dead letter found by position",
+    )?;
+
+    let step = playbook_steps::ActiveModel {
+        tenant_id: Set("tenant-a".to_owned()),
+        exception_id: Set("EX-1".to_owned()),
+        step_number: Set(1),
+        playbook_id: Set("pb-1".to_owned()),
+        action: Set("notify".to_owned()),
+        params: Set("{}".to_owned()),
+        status: Set("pending".to_owned()),
+        execution_id: Set(None),
+        actor: Set(None),
+        started_at: Set(None),
+        completed_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    ensure_eq(
+        PlaybookSteps::find_by_id(("EX-1".to_owned(), 1))
+            .one(db)
+            .await?,
+        Some(step),
+        "playbook_steps",
+    )?;
+
+    let execution = tool_executions::ActiveModel {
+        execution_id: Set("exec-1".to_owned()),
+        tenant_id: Set("tenant-a".to_owned()),
+        exception_id: Set("EX-1".to_owned()),
+        step_number: Set(1),
+        tool_name: Set("notify".to_owned()),
+        status: Set("succeeded".to_owned()),
+        attempts: Set(2),
+        input: Set("{\"to\":\"ops\"}".to_owned()),
+        output: Set(Some("{\"ok\":true}".to_owned())),
+        error: Set(None),
+        requested_at: Set(at(8)?),
+        started_at: Set(Some(at(9)?)),
+        completed_at: Set(Some(at(10)?)),
+    }
+    .insert(db)
+    .await?;
+    ensure_eq(
+        ToolExecutions::find_by_id("exec-1").one(db).await?,
+        Some(execution),
+        "tool_executions",
+    )?;
+
+    let summary = feedback::ActiveModel {
+        tenant_id: Set("tenant-a".to_owned()),
+        exception_id: Set("EX-1".to_owned()),
+        outcome: Set("resolved".to_owned()),
+        classification: Set("auto".to_owned()),
+        total_seconds: Set(12.5),
+        steps_completed: Set(1),
+        tool_seconds: Set(0.25),
+        details: Set("{}".to_owned()),
+        created_at: Set(at(11)?),
+    }
+    .insert(db)
+    .await?;
+    ensure_eq(
+        Feedback::find_by_id(("tenant-a".to_owned(), "EX-1".to_owned()))
+            .one(db)
+            .await?,
+        Some(summary),
+        "feedback",
+    )?;
+
+    let lease = leases::ActiveModel {
+        name: Set("relay".to_owned()),
+        holder: Set("worker-1".to_owned()),
+        expires_at: Set(at(12)?),
+        updated_at: Set(at(11)?),
+    }
+    .insert(db)
+    .await?;
+    ensure_eq(
+        Leases::find_by_id("relay").one(db).await?,
+        Some(lease),
+        "leases",
+    )?;
+    Ok(())
+}
+
+async fn sqlite_table_sql(db: &DatabaseConnection, table: &str) -> TestResult<String> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            format!("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = '{table}'"),
+        ))
+        .await?
+        .ok_or_else(|| format!("no DDL for {table}"))?;
+    Ok(row.try_get::<String>("", "sql")?)
+}
+
+#[tokio::test]
+async fn sqlite_up_down_up() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("migration.db");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let db = Database::connect(&url).await?;
+
+    exercise(&db).await?;
+
+    // A BIGINT autoincrement key must be a rowid alias with AUTOINCREMENT on SQLite.
+    for (table, column) in [("events", "seq"), ("dead_letters", "id")] {
+        let ddl = sqlite_table_sql(&db, table).await?;
+        println!("sqlite DDL for {table}: {ddl}");
+        ensure(
+            ddl.to_lowercase().contains(&format!(
+                "\"{column}\" integer not null primary key autoincrement"
+            )),
+            format!("{table}.{column} is not INTEGER PRIMARY KEY AUTOINCREMENT: {ddl}"),
+        )?;
+    }
+    let sequences = db
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "SELECT name FROM sqlite_sequence ORDER BY name",
+        ))
+        .await?
+        .iter()
+        .map(|row| row.try_get::<String>("", "name"))
+        .collect::<Result<Vec<_>, _>>()?;
+    ensure_eq(
+        sequences,
+        vec!["dead_letters".to_owned(), "events".to_owned()],
+        "sqlite_sequence entries",
+    )?;
+
+    db.close().await?;
+    Ok(())
+}
+
+/// `base` with its database name replaced by `name` (query string kept).
+fn with_database(base: &str, name: &str) -> TestResult<String> {
+    let (head, query) = match base.split_once('?') {
+        Some((head, query)) => (head, Some(query)),
+        None => (base, None),
+    };
+    let authority_start = head.find("://").ok_or("TEST_DATABASE_URL has no scheme")? + 3;
+    let authority_end = head[authority_start..]
+        .find('/')
+        .map_or(head.len(), |i| authority_start + i);
+    let mut url = format!("{}/{name}", &head[..authority_end]);
+    if let Some(query) = query {
+        url.push('?');
+        url.push_str(query);
+    }
+    Ok(url)
+}
+
+async fn postgres_checks(db: &DatabaseConnection) -> TestResult {
+    exercise(db).await?;
+
+    for (table, column) in [("events", "seq"), ("dead_letters", "id")] {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DatabaseBackend::Postgres,
+                format!(
+                    "SELECT data_type, is_identity FROM information_schema.columns \
+                     WHERE table_schema = 'public' AND table_name = '{table}' \
+                     AND column_name = '{column}'"
+                ),
+            ))
+            .await?
+            .ok_or_else(|| format!("no column {table}.{column}"))?;
+        let data_type: String = row.try_get("", "data_type")?;
+        let is_identity: String = row.try_get("", "is_identity")?;
+        println!("postgres {table}.{column}: {data_type}, identity={is_identity}");
+        ensure_eq(data_type.as_str(), "bigint", "autoincrement key type")?;
+        ensure_eq(is_identity.as_str(), "YES", "autoincrement key is identity")?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn postgres_up_down_up() -> TestResult {
+    let base = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                return Err("TEST_DATABASE_URL must be set when CI=true".into());
+            }
+            eprintln!("skipping postgres_up_down_up: TEST_DATABASE_URL is not set");
+            return Ok(());
+        }
+    };
+
+    let admin = Database::connect(&base).await?;
+    let name = format!("migration_test_{}", unique_suffix()?);
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await?;
+
+    let outcome = async {
+        let db = Database::connect(&with_database(&base, &name)?).await?;
+        let checked = postgres_checks(&db).await;
+        db.close().await?;
+        checked
+    }
+    .await;
+
+    let dropped = admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await;
+    admin.close().await?;
+    outcome?;
+    dropped?;
+    Ok(())
+}
+
+#[test]
+fn database_name_is_replaced() -> TestResult {
+    ensure_eq(
+        with_database("postgres://postgres@127.0.0.1:5432/test", "x")?,
+        "postgres://postgres@127.0.0.1:5432/x".to_owned(),
+        "plain",
+    )?;
+    ensure_eq(
+        with_database("postgres://u:p@h/db?sslmode=disable", "x")?,
+        "postgres://u:p@h/x?sslmode=disable".to_owned(),
+        "with query",
+    )?;
+    ensure_eq(
+        with_database("postgres://h:5432", "x")?,
+        "postgres://h:5432/x".to_owned(),
+        "no path",
+    )?;
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! The only wiring place: `App::build` connects the database, prepares the schema, creates the
+//! bus and its topics, starts the overseer and the HTTP server, and returns the bound port.
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use actix_web::dev::ServerHandle;
+use anyhow::Context as _;
+use sea_orm::DatabaseConnection;
+
+use crate::bus::embedded::EmbeddedBus;
+use crate::bus::Bus;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::handler::{FaultHook, HandlerDeps};
+use crate::health::Health;
+use crate::http::{serve, HttpState};
+use crate::metrics::Metrics;
+use crate::model::topics;
+use crate::overseer::{Overseer, RolePlan, Shutdown, ShutdownReport};
+use crate::packs::Packs;
+use crate::roles;
+use crate::store::database;
+
+/// How often the database is pinged for readiness.
+const DATABASE_PROBE_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Seams a test (or an embedding program) may replace.
+pub struct AppOptions {
+    pub clock: Arc<dyn Clock>,
+    pub faults: Option<Arc<dyn FaultHook>>,
+    /// Where the HTTP server listens; defaults to binding HTTP_ADDR.
+    pub listener: Option<TcpListener>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            faults: None,
+            listener: None,
+        }
+    }
+}
+
+pub struct App {
+    pub http_port: u16,
+    pub db: DatabaseConnection,
+    pub bus: Arc<dyn Bus>,
+    pub health: Health,
+    pub metrics: Metrics,
+    settings: Settings,
+    overseer: Addr<Overseer>,
+    server: ServerHandle,
+    server_task: actix_rt::task::JoinHandle<std::io::Result<()>>,
+    probe_task: actix_rt::task::JoinHandle<()>,
+}
+
+/// Connects and prepares the database as configured.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let db = database::connect(&settings.database_url, settings.db_max_connections).await?;
+    database::prepare_schema(&db, settings.run_migrations).await?;
+    Ok(db)
+}
+
+/// The bus as configured, with every topic created.
+pub async fn open_bus(
+    settings: &Settings,
+    db: &DatabaseConnection,
+) -> anyhow::Result<Arc<dyn Bus>> {
+    let bus: Arc<dyn Bus> = Arc::new(EmbeddedBus::new(
+        db.clone(),
+        settings.tuning.embedded_partitions,
+    ));
+    bus.ensure_topics(&topics::ALL)
+        .await
+        .context("Failed to create topics")?;
+    Ok(bus)
+}
+
+impl App {
+    /// Builds and starts everything; must run inside an actix system.
+    pub async fn build(
+        settings: Settings,
+        packs: Arc<Packs>,
+        options: AppOptions,
+    ) -> anyhow::Result<App> {
+        let metrics = Metrics::new().context("Failed to register metrics")?;
+        let stale_after = Duration::from_secs(30).max(settings.tuning.commit_interval * 4);
+        let health = Health::new(stale_after, settings.tuning.handler_timeout * 2);
+        let db = open_database(&settings).await?;
+        health.set_database_reachable(true);
+        let bus = open_bus(&settings, &db).await?;
+        let deps = Arc::new(HandlerDeps {
+            db: db.clone(),
+            bus: bus.clone(),
+            packs: packs.clone(),
+            clock: options.clock.clone(),
+            metrics: metrics.clone(),
+            health: health.clone(),
+            tuning: settings.tuning.clone(),
+            allow_future_schema: settings.allow_future_schema,
+            faults: options.faults,
+        });
+        let mut plans = Vec::new();
+        for role_name in &settings.roles {
+            let role = roles::for_name(*role_name)
+                .with_context(|| format!("role {role_name} is not available in this version"))?;
+            plans.push(RolePlan {
+                role,
+                group: settings.group_for(*role_name),
+                concurrency: settings.concurrency,
+            });
+        }
+        let overseer = Overseer::new(deps, plans).start();
+        let listener = match options.listener {
+            Some(listener) => listener,
+            None => TcpListener::bind(settings.http_addr)
+                .with_context(|| format!("Failed to bind HTTP_ADDR {}", settings.http_addr))?,
+        };
+        let http_port = listener
+            .local_addr()
+            .context("Failed to read the HTTP port")?
+            .port();
+        let state = HttpState {
+            db: db.clone(),
+            bus: bus.clone(),
+            packs,
+            clock: options.clock,
+            metrics: metrics.clone(),
+            health: health.clone(),
+        };
+        let server = serve(listener, state).context("Failed to start the HTTP server")?;
+        let server_handle = server.handle();
+        let server_task = actix_rt::spawn(server);
+        let probe_task = actix_rt::spawn(probe_database(db.clone(), health.clone()));
+        health.set_started();
+        tracing::info!(http_port, roles = ?settings.roles, concurrency = settings.concurrency, "exception-worker started.");
+        Ok(App {
+            http_port,
+            db,
+            bus,
+            health,
+            metrics,
+            settings,
+            overseer,
+            server: server_handle,
+            server_task,
+            probe_task,
+        })
+    }
+
+    /// Runs until `shutdown` resolves, then drains gracefully.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<ShutdownReport> {
+        shutdown.await;
+        tracing::info!("Shutdown requested; draining.");
+        Ok(self.shutdown().await)
+    }
+
+    /// Graceful shutdown: readiness goes false, consumers stop fetching, in-flight work drains
+    /// (up to SHUTDOWN_TIMEOUT_SECS), offsets are committed, then the HTTP server stops.
+    pub async fn shutdown(self) -> ShutdownReport {
+        self.stop(true).await
+    }
+
+    /// Stops without committing offsets, as a killed process would: for crash tests.
+    pub async fn crash(self) -> ShutdownReport {
+        self.stop(false).await
+    }
+
+    async fn stop(self, commit: bool) -> ShutdownReport {
+        self.health.set_draining();
+        let deadline = self.settings.tuning.shutdown_timeout;
+        let request = self.overseer.send(Shutdown { deadline, commit });
+        let report = match actix_rt::time::timeout(deadline + Duration::from_secs(5), request).await
+        {
+            Ok(Ok(report)) => report,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "The overseer was gone before shutdown.");
+                ShutdownReport::default()
+            }
+            Err(_) => {
+                tracing::warn!("Drain did not finish in time; exiting anyway.");
+                ShutdownReport::default()
+            }
+        };
+        self.probe_task.abort();
+        self.server.stop(true).await;
+        let _server_result = self.server_task.await;
+        tracing::info!(
+            partitions = report.partitions_drained,
+            abandoned = report.abandoned_in_flight,
+            "Stopped."
+        );
+        report
+    }
+}
+
+async fn probe_database(db: DatabaseConnection, health: Health) {
+    loop {
+        let reachable = database::ping(&db).await;
+        health.set_database_reachable(reachable);
+        actix_rt::time::sleep(DATABASE_PROBE_INTERVAL).await;
+    }
+}

@@ -1,0 +1,164 @@
+//! The commands behind the binary: `run` (the default), `migrate` and `ingest`. Configuration
+//! and pack problems are collected together so one start reports all of them.
+
+use std::io::BufRead;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::app::{open_bus, open_database, App, AppOptions};
+use crate::config::{Cli, Command, ConfigErrors, EnvVars, Settings};
+use crate::packs::Packs;
+use crate::{ingest, telemetry};
+
+/// Lines appended per transaction by `ingest`.
+const INGEST_BATCH: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    Config(ConfigErrors),
+    #[error("{0}")]
+    BadInput(String),
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
+    let command = cli.command.unwrap_or(Command::Run);
+    let need_roles = matches!(command, Command::Run);
+    let settings = Settings::from_sources(&env, cli.roles.as_deref(), need_roles);
+    let needs_packs = !matches!(command, Command::Migrate);
+    let packs = needs_packs.then(|| Packs::load(std::path::Path::new(&env.config_dir)));
+    let mut problems = match &settings {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.0.clone(),
+    };
+    if let Some(Err(pack_errors)) = &packs {
+        problems.extend(
+            pack_errors
+                .iter()
+                .map(|error| format!("CONFIG_DIR pack {error}")),
+        );
+    }
+    if !problems.is_empty() {
+        return Err(CommandError::Config(ConfigErrors(problems)));
+    }
+    let (Ok(settings), packs) = (settings, packs.and_then(Result::ok)) else {
+        return Err(CommandError::Config(ConfigErrors(vec![
+            "configuration could not be read".into(),
+        ])));
+    };
+    telemetry::init(settings.log_format, std::io::stderr);
+    let system = actix_rt::System::new();
+    match command {
+        Command::Run => {
+            let packs = Arc::new(packs.context("packs were not loaded")?);
+            system.block_on(run(settings, packs))?;
+        }
+        Command::Migrate => system.block_on(migrate(settings))?,
+        Command::Ingest { file, tenant } => {
+            let packs = packs.context("packs were not loaded")?;
+            system.block_on(ingest_file(settings, packs, file, tenant))?;
+        }
+    }
+    Ok(())
+}
+
+async fn run(settings: Settings, packs: Arc<Packs>) -> Result<(), CommandError> {
+    let app = App::build(settings, packs, AppOptions::default()).await?;
+    app.run_until_stopped(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn migrate(settings: Settings) -> Result<(), CommandError> {
+    let mut settings = settings;
+    settings.run_migrations = true;
+    open_database(&settings).await?;
+    tracing::info!("Migrations applied.");
+    Ok(())
+}
+
+async fn ingest_file(
+    settings: Settings,
+    packs: Packs,
+    file: std::path::PathBuf,
+    tenant: String,
+) -> Result<(), CommandError> {
+    let Some(tenant_pack) = packs.tenant(&tenant) else {
+        let known: Vec<&str> = packs.tenant_ids().collect();
+        return Err(CommandError::BadInput(format!(
+            "unknown tenant '{tenant}' (known: {})",
+            known.join(", ")
+        )));
+    };
+    let pii_keys = packs.pii_keys(tenant_pack);
+    let reader: Box<dyn BufRead> = if file.as_os_str() == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        let opened = std::fs::File::open(&file)
+            .with_context(|| format!("Failed to open {}", file.display()))?;
+        Box::new(std::io::BufReader::new(opened))
+    };
+    let now = chrono::Utc::now();
+    let mut envelopes = Vec::new();
+    let mut problems = Vec::new();
+    for (index, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("Failed to read {}", file.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match ingest::prepare(&tenant, pii_keys, line.as_bytes(), now) {
+            Ok(envelope) => envelopes.push(envelope),
+            Err(reason) => problems.push(format!("{}:{}: {reason}", file.display(), index + 1)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(CommandError::BadInput(format!(
+            "nothing was ingested; {} line(s) are invalid:\n{}",
+            problems.len(),
+            problems.join("\n")
+        )));
+    }
+    let db = open_database(&settings).await?;
+    let bus = open_bus(&settings, &db).await?;
+    let total = envelopes.len();
+    while !envelopes.is_empty() {
+        let rest = envelopes.split_off(envelopes.len().min(INGEST_BATCH));
+        let batch = std::mem::replace(&mut envelopes, rest);
+        for accepted in ingest::append(&db, bus.as_ref(), batch)
+            .await
+            .context("Failed to append exceptions")?
+        {
+            println!("{}", serde_json::to_string(&accepted).unwrap_or_default());
+        }
+    }
+    tracing::info!(total, tenant = %tenant, "Exceptions ingested.");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(
+            tokio::signal::unix::SignalKind::terminate(),
+        ) {
+            Ok(terminate) => terminate,
+            Err(error) => {
+                tracing::warn!(%error, "Cannot listen for SIGTERM; only SIGINT stops the process.");
+                let _interrupted = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _interrupted = interrupt.await;
+    }
+}

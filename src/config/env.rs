@@ -1,0 +1,54 @@
+//! The environment contract of the scaling guide, as raw strings with their defaults.
+//! Parsing into types happens in `validate`, so that every bad value is reported together.
+
+use envconfig::Envconfig;
+
+#[derive(Envconfig, Clone, Default)]
+pub struct EnvVars {
+    #[envconfig(from = "WORKER_TYPE")]
+    pub worker_type: Option<String>,
+    #[envconfig(from = "CONCURRENCY", default = "1")]
+    pub concurrency: String,
+    #[envconfig(from = "GROUP_ID")]
+    pub group_id: Option<String>,
+    #[envconfig(from = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    #[envconfig(from = "KAFKA_BOOTSTRAP_SERVERS")]
+    pub kafka_bootstrap_servers: Option<String>,
+    #[envconfig(from = "HTTP_ADDR", default = "0.0.0.0:8080")]
+    pub http_addr: String,
+    #[envconfig(from = "CONFIG_DIR", default = "./config")]
+    pub config_dir: String,
+    #[envconfig(from = "DATA_DIR", default = "./data")]
+    pub data_dir: String,
+    #[envconfig(from = "SHUTDOWN_TIMEOUT_SECS", default = "30")]
+    pub shutdown_timeout_secs: String,
+    #[envconfig(from = "LOG_FORMAT", default = "pretty")]
+    pub log_format: String,
+    #[envconfig(from = "RUN_MIGRATIONS", default = "true")]
+    pub run_migrations: String,
+    #[envconfig(from = "ALLOW_FUTURE_SCHEMA", default = "false")]
+    pub allow_future_schema: String,
+    #[envconfig(from = "EMBEDDED_PARTITIONS", default = "4")]
+    pub embedded_partitions: String,
+    #[envconfig(from = "MAX_IN_FLIGHT_PER_PARTITION", default = "64")]
+    pub max_in_flight_per_partition: String,
+    #[envconfig(from = "COMMIT_INTERVAL_MS", default = "500")]
+    pub commit_interval_ms: String,
+    #[envconfig(from = "HANDLER_TIMEOUT_SECS", default = "30")]
+    pub handler_timeout_secs: String,
+    #[envconfig(from = "MAX_ATTEMPTS", default = "5")]
+    pub max_attempts: String,
+    #[envconfig(from = "RETRY_BACKOFF_BASE_MS", default = "100")]
+    pub retry_backoff_base_ms: String,
+    #[envconfig(from = "RETRY_BACKOFF_MAX_MS", default = "10000")]
+    pub retry_backoff_max_ms: String,
+    #[envconfig(from = "RESTART_LIMIT", default = "5")]
+    pub restart_limit: String,
+    #[envconfig(from = "RESTART_WINDOW_SECS", default = "60")]
+    pub restart_window_secs: String,
+    #[envconfig(from = "DB_MAX_CONNECTIONS", default = "10")]
+    pub db_max_connections: String,
+    #[envconfig(from = "METRICS_INCLUDE_TENANT_ID", default = "false")]
+    pub metrics_include_tenant_id: String,
+}

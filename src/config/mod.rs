@@ -1,0 +1,13 @@
+//! Typed configuration, read once at start from the environment (envconfig) and the command
+//! line (clap). `Settings::from_sources` validates everything and reports every problem at once.
+
+mod cli;
+mod env;
+mod validate;
+
+pub use cli::{Cli, Command};
+pub use env::EnvVars;
+pub use validate::{redact_url_password, ConfigErrors, Settings, TuningSettings, AVAILABLE_ROLES};
+
+/// Exit code for a usage or configuration error (EX_USAGE from sysexits.h).
+pub const EXIT_CONFIG: i32 = 64;

@@ -1,0 +1,473 @@
+//! Turns raw environment strings and flags into `Settings`, collecting every problem before
+//! failing so that an operator fixes a bad deployment in one round trip.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::model::RoleName;
+use crate::telemetry::LogFormat;
+
+use super::EnvVars;
+
+/// Roles this build can run. The others are refused at start rather than run as stubs.
+pub const AVAILABLE_ROLES: [RoleName; 3] = [RoleName::Intake, RoleName::Triage, RoleName::Policy];
+
+/// Every configuration problem found, one per line when displayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration ({} problem(s)):", self.0.len())?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Limits and intervals of the runtime; each bounded thing has its bound here.
+#[derive(Debug, Clone)]
+pub struct TuningSettings {
+    pub embedded_partitions: u32,
+    pub max_in_flight_per_partition: usize,
+    pub commit_interval: Duration,
+    pub handler_timeout: Duration,
+    pub max_attempts: u32,
+    pub retry_backoff_base: Duration,
+    pub retry_backoff_max: Duration,
+    pub restart_limit: u32,
+    pub restart_window: Duration,
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for TuningSettings {
+    fn default() -> Self {
+        Self {
+            embedded_partitions: 4,
+            max_in_flight_per_partition: 64,
+            commit_interval: Duration::from_millis(500),
+            handler_timeout: Duration::from_secs(30),
+            max_attempts: 5,
+            retry_backoff_base: Duration::from_millis(100),
+            retry_backoff_max: Duration::from_secs(10),
+            restart_limit: 5,
+            restart_window: Duration::from_secs(60),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The validated configuration of one process.
+#[derive(Clone)]
+pub struct Settings {
+    pub roles: Vec<RoleName>,
+    pub concurrency: usize,
+    pub group_id: Option<String>,
+    pub database_url: String,
+    pub kafka_bootstrap_servers: Option<String>,
+    pub http_addr: SocketAddr,
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub log_format: LogFormat,
+    pub run_migrations: bool,
+    pub allow_future_schema: bool,
+    pub db_max_connections: u32,
+    pub metrics_include_tenant_id: bool,
+    pub tuning: TuningSettings,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("roles", &self.roles)
+            .field("concurrency", &self.concurrency)
+            .field("group_id", &self.group_id)
+            .field("database_url", &redact_url_password(&self.database_url))
+            .field("kafka_bootstrap_servers", &self.kafka_bootstrap_servers)
+            .field("http_addr", &self.http_addr)
+            .field("config_dir", &self.config_dir)
+            .field("log_format", &self.log_format)
+            .field("run_migrations", &self.run_migrations)
+            .field("allow_future_schema", &self.allow_future_schema)
+            .field("tuning", &self.tuning)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Validates the environment and the `--roles` flag. `need_roles` is false for subcommands
+    /// (migrate, ingest) that run no role.
+    pub fn from_sources(
+        env: &EnvVars,
+        roles_flag: Option<&str>,
+        need_roles: bool,
+    ) -> Result<Self, ConfigErrors> {
+        let mut problems = Vec::new();
+        let roles = parse_roles(env, roles_flag, need_roles, &mut problems);
+        let concurrency = parse_in_range(&mut problems, "CONCURRENCY", &env.concurrency, 1, 256);
+        let group_id = env.group_id.as_ref().map(|group| group.trim().to_owned());
+        if group_id.as_deref() == Some("") {
+            problems.push("GROUP_ID: must not be empty when set".to_owned());
+        }
+        let data_dir = PathBuf::from(&env.data_dir);
+        let database_url = match env.database_url.as_deref().map(str::trim) {
+            None | Some("") => default_database_url(&data_dir),
+            Some(url)
+                if url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://") =>
+            {
+                url.to_owned()
+            }
+            Some(url) => {
+                problems.push(format!(
+                    "DATABASE_URL: unsupported scheme in '{}' (expected sqlite:..., postgres://... or postgresql://...)",
+                    redact_url_password(url)
+                ));
+                String::new()
+            }
+        };
+        let kafka_bootstrap_servers = env
+            .kafka_bootstrap_servers
+            .as_deref()
+            .map(str::trim)
+            .filter(|servers| !servers.is_empty())
+            .map(str::to_owned);
+        if kafka_bootstrap_servers.is_some() {
+            problems.push(
+                "KAFKA_BOOTSTRAP_SERVERS: the Kafka bus is not available in this version; unset it to use the embedded bus"
+                    .to_owned(),
+            );
+        }
+        let http_addr = parse_value::<SocketAddr>(
+            &mut problems,
+            "HTTP_ADDR",
+            &env.http_addr,
+            "a socket address such as 0.0.0.0:8080",
+            SocketAddr::from(([0, 0, 0, 0], 8080)),
+        );
+        let log_format = parse_value::<LogFormat>(
+            &mut problems,
+            "LOG_FORMAT",
+            &env.log_format,
+            "json or pretty",
+            LogFormat::Pretty,
+        );
+        let run_migrations = parse_bool(&mut problems, "RUN_MIGRATIONS", &env.run_migrations);
+        let allow_future_schema = parse_bool(
+            &mut problems,
+            "ALLOW_FUTURE_SCHEMA",
+            &env.allow_future_schema,
+        );
+        let metrics_include_tenant_id = parse_bool(
+            &mut problems,
+            "METRICS_INCLUDE_TENANT_ID",
+            &env.metrics_include_tenant_id,
+        );
+        let db_max_connections = parse_in_range(
+            &mut problems,
+            "DB_MAX_CONNECTIONS",
+            &env.db_max_connections,
+            1,
+            1000,
+        );
+        let tuning = TuningSettings {
+            embedded_partitions: parse_in_range(
+                &mut problems,
+                "EMBEDDED_PARTITIONS",
+                &env.embedded_partitions,
+                1,
+                256,
+            ),
+            max_in_flight_per_partition: parse_in_range(
+                &mut problems,
+                "MAX_IN_FLIGHT_PER_PARTITION",
+                &env.max_in_flight_per_partition,
+                1,
+                10_000,
+            ),
+            commit_interval: Duration::from_millis(parse_in_range(
+                &mut problems,
+                "COMMIT_INTERVAL_MS",
+                &env.commit_interval_ms,
+                10,
+                3_600_000,
+            )),
+            handler_timeout: Duration::from_secs(parse_in_range(
+                &mut problems,
+                "HANDLER_TIMEOUT_SECS",
+                &env.handler_timeout_secs,
+                1,
+                3600,
+            )),
+            max_attempts: parse_in_range(&mut problems, "MAX_ATTEMPTS", &env.max_attempts, 1, 1000),
+            retry_backoff_base: Duration::from_millis(parse_in_range(
+                &mut problems,
+                "RETRY_BACKOFF_BASE_MS",
+                &env.retry_backoff_base_ms,
+                1,
+                600_000,
+            )),
+            retry_backoff_max: Duration::from_millis(parse_in_range(
+                &mut problems,
+                "RETRY_BACKOFF_MAX_MS",
+                &env.retry_backoff_max_ms,
+                1,
+                3_600_000,
+            )),
+            restart_limit: parse_in_range(
+                &mut problems,
+                "RESTART_LIMIT",
+                &env.restart_limit,
+                1,
+                1000,
+            ),
+            restart_window: Duration::from_secs(parse_in_range(
+                &mut problems,
+                "RESTART_WINDOW_SECS",
+                &env.restart_window_secs,
+                1,
+                86_400,
+            )),
+            shutdown_timeout: Duration::from_secs(parse_in_range(
+                &mut problems,
+                "SHUTDOWN_TIMEOUT_SECS",
+                &env.shutdown_timeout_secs,
+                1,
+                3600,
+            )),
+        };
+        if tuning.retry_backoff_base > tuning.retry_backoff_max {
+            problems.push("RETRY_BACKOFF_BASE_MS: must not exceed RETRY_BACKOFF_MAX_MS".to_owned());
+        }
+        if !problems.is_empty() {
+            return Err(ConfigErrors(problems));
+        }
+        Ok(Settings {
+            roles,
+            concurrency,
+            group_id,
+            database_url,
+            kafka_bootstrap_servers,
+            http_addr,
+            config_dir: PathBuf::from(&env.config_dir),
+            data_dir,
+            log_format,
+            run_migrations,
+            allow_future_schema,
+            db_max_connections,
+            metrics_include_tenant_id,
+            tuning,
+        })
+    }
+
+    /// The consumer group of a role: GROUP_ID when one role runs; `{GROUP_ID}.{role}` when
+    /// several roles share the process (each role keeps its own group); the role name when
+    /// GROUP_ID is unset.
+    pub fn group_for(&self, role: RoleName) -> String {
+        match &self.group_id {
+            Some(group) if self.roles.len() == 1 => group.clone(),
+            Some(group) => format!("{group}.{role}"),
+            None => role.as_str().to_owned(),
+        }
+    }
+
+    /// True when the database is SQLite (single writer, embedded default).
+    pub fn uses_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn default_database_url(data_dir: &std::path::Path) -> String {
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("exception-worker.db").display()
+    )
+}
+
+fn parse_roles(
+    env: &EnvVars,
+    roles_flag: Option<&str>,
+    need_roles: bool,
+    problems: &mut Vec<String>,
+) -> Vec<RoleName> {
+    let (source, raw) = match (roles_flag, env.worker_type.as_deref()) {
+        (Some(flag), _) => ("--roles", flag),
+        (None, Some(worker_type)) => ("WORKER_TYPE", worker_type),
+        (None, None) => {
+            if need_roles {
+                problems.push("WORKER_TYPE: required unless --roles is given (e.g. WORKER_TYPE=intake or --roles all)".to_owned());
+            }
+            return Vec::new();
+        }
+    };
+    let mut roles = BTreeSet::new();
+    for name in raw.split(',').map(str::trim) {
+        if name.is_empty() {
+            problems.push(format!("{source}: empty role name in '{raw}'"));
+        } else if name == "all" {
+            roles.extend(AVAILABLE_ROLES);
+        } else {
+            match RoleName::from_str(name) {
+                Ok(role) if AVAILABLE_ROLES.contains(&role) => {
+                    roles.insert(role);
+                }
+                Ok(role) => problems.push(format!(
+                    "{source}: role '{role}' is not available in this version (available: intake, triage, policy)"
+                )),
+                Err(reason) => problems.push(format!("{source}: {reason}")),
+            }
+        }
+    }
+    roles.into_iter().collect()
+}
+
+fn parse_value<T: FromStr>(
+    problems: &mut Vec<String>,
+    name: &str,
+    raw: &str,
+    expected: &str,
+    fallback: T,
+) -> T {
+    raw.trim().parse().unwrap_or_else(|_| {
+        problems.push(format!("{name}: '{raw}' is not {expected}"));
+        fallback
+    })
+}
+
+fn parse_bool(problems: &mut Vec<String>, name: &str, raw: &str) -> bool {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => true,
+        "false" | "0" | "no" => false,
+        _ => {
+            problems.push(format!("{name}: '{raw}' is not a boolean (true or false)"));
+            false
+        }
+    }
+}
+
+fn parse_in_range<T>(problems: &mut Vec<String>, name: &str, raw: &str, min: T, max: T) -> T
+where
+    T: FromStr + PartialOrd + Copy + fmt::Display,
+{
+    match raw.trim().parse::<T>() {
+        Ok(value) if value >= min && value <= max => value,
+        Ok(_) => {
+            problems.push(format!("{name}: {raw} is out of range ({min}..={max})"));
+            min
+        }
+        Err(_) => {
+            problems.push(format!("{name}: '{raw}' is not a whole number"));
+            min
+        }
+    }
+}
+
+/// Hides the password of a `scheme://user:password@host/...` URL for logs and errors.
+pub fn redact_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use envconfig::Envconfig;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> EnvVars {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        EnvVars::init_from_hashmap(&map).unwrap()
+    }
+
+    #[test]
+    fn the_scaling_guide_line_is_accepted() {
+        let env = env_of(&[
+            ("WORKER_TYPE", "triage"),
+            ("CONCURRENCY", "4"),
+            ("GROUP_ID", "triage-workers"),
+        ]);
+        let settings = Settings::from_sources(&env, None, true).unwrap();
+        assert_eq!(settings.roles, vec![RoleName::Triage]);
+        assert_eq!(settings.concurrency, 4);
+        assert_eq!(settings.group_for(RoleName::Triage), "triage-workers");
+        assert!(settings.uses_sqlite());
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let env = env_of(&[
+            ("WORKER_TYPE", "triage,bogus,playbook"),
+            ("CONCURRENCY", "0"),
+            ("HTTP_ADDR", "nowhere"),
+            ("LOG_FORMAT", "xml"),
+            ("RUN_MIGRATIONS", "maybe"),
+            ("DATABASE_URL", "mysql://x"),
+            ("COMMIT_INTERVAL_MS", "abc"),
+        ]);
+        let errors = Settings::from_sources(&env, None, true).unwrap_err();
+        let text = errors.to_string();
+        for expected in [
+            "bogus",
+            "playbook",
+            "CONCURRENCY",
+            "HTTP_ADDR",
+            "LOG_FORMAT",
+            "RUN_MIGRATIONS",
+            "DATABASE_URL",
+            "COMMIT_INTERVAL_MS",
+        ] {
+            assert!(text.contains(expected), "missing {expected} in {text}");
+        }
+        assert_eq!(errors.0.len(), 8, "{text}");
+    }
+
+    #[test]
+    fn roles_flag_overrides_worker_type_and_all_expands() {
+        let env = env_of(&[("WORKER_TYPE", "intake"), ("GROUP_ID", "workers")]);
+        let settings = Settings::from_sources(&env, Some("all"), true).unwrap();
+        assert_eq!(settings.roles, AVAILABLE_ROLES.to_vec());
+        assert_eq!(settings.group_for(RoleName::Policy), "workers.policy");
+    }
+
+    #[test]
+    fn missing_role_is_an_error_only_when_roles_are_needed() {
+        let env = env_of(&[]);
+        assert!(Settings::from_sources(&env, None, true).is_err());
+        assert!(Settings::from_sources(&env, None, false).is_ok());
+    }
+
+    #[test]
+    fn group_defaults_to_the_role_name() {
+        let settings = Settings::from_sources(&env_of(&[]), Some("intake,triage"), true).unwrap();
+        assert_eq!(settings.group_for(RoleName::Intake), "intake");
+        assert_eq!(settings.group_for(RoleName::Triage), "triage");
+    }
+
+    #[test]
+    fn passwords_never_reach_debug_output() {
+        let env = env_of(&[("DATABASE_URL", "postgres://app:s3cret@db:5432/x")]);
+        let settings = Settings::from_sources(&env, Some("intake"), true).unwrap();
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert!(debug.contains("app:***@db"));
+    }
+}

@@ -1,0 +1,274 @@
+//! The role consumer (the `Source` of the design): subscribes one role's group to its topics,
+//! starts a supervised partition worker per assigned partition, drains them on revoke and on
+//! shutdown, and restarts a worker that stopped on its own, with backoff and a restart limit.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use futures::future::join_all;
+use tokio::sync::mpsc;
+
+use crate::bus::{AssignmentEvent, Bus, PartitionSource, TopicPartition};
+use crate::config::TuningSettings;
+use crate::handler::failure::backoff;
+use crate::health::Health;
+use crate::metrics::Metrics;
+use crate::partition::{Drain, DrainReport, PartitionStopped, PartitionWorker};
+use crate::pool::HandlerPool;
+use crate::roles::Role;
+
+/// Drains every partition and stops the consumer.
+#[derive(Message)]
+#[rtype(result = "Vec<DrainReport>")]
+pub struct StopConsuming {
+    pub deadline: Duration,
+    pub commit: bool,
+}
+
+struct Owned {
+    source: Arc<dyn PartitionSource>,
+    worker: Addr<PartitionWorker>,
+}
+
+pub struct RoleConsumer {
+    role: Arc<dyn Role>,
+    group: String,
+    bus: Arc<dyn Bus>,
+    pool: Arc<HandlerPool>,
+    metrics: Metrics,
+    health: Health,
+    tuning: TuningSettings,
+    owned: BTreeMap<TopicPartition, Owned>,
+    restarts: VecDeque<Instant>,
+    stopping: bool,
+    failed: bool,
+}
+
+impl RoleConsumer {
+    pub fn new(
+        role: Arc<dyn Role>,
+        group: String,
+        bus: Arc<dyn Bus>,
+        pool: Arc<HandlerPool>,
+        metrics: Metrics,
+        health: Health,
+        tuning: TuningSettings,
+    ) -> Self {
+        Self {
+            role,
+            group,
+            bus,
+            pool,
+            metrics,
+            health,
+            tuning,
+            owned: BTreeMap::new(),
+            restarts: VecDeque::new(),
+            stopping: false,
+            failed: false,
+        }
+    }
+
+    fn start_worker(
+        &self,
+        source: Arc<dyn PartitionSource>,
+        ctx: &mut Context<Self>,
+    ) -> Addr<PartitionWorker> {
+        PartitionWorker::new(
+            self.role.name(),
+            source,
+            self.pool.clone(),
+            ctx.address().recipient(),
+            self.metrics.clone(),
+            self.health.clone(),
+            self.tuning.clone(),
+        )
+        .start()
+    }
+
+    fn assign(&mut self, sources: Vec<Arc<dyn PartitionSource>>, ctx: &mut Context<Self>) {
+        for source in sources {
+            let tp = source.topic_partition().clone();
+            let worker = self.start_worker(source.clone(), ctx);
+            self.owned.insert(tp, Owned { source, worker });
+        }
+        self.update_assigned_gauge();
+    }
+
+    fn update_assigned_gauge(&self) {
+        self.metrics
+            .assigned_partitions
+            .with_label_values(&[self.role.name().as_str()])
+            .set(self.owned.len() as i64);
+    }
+
+    fn revoke(
+        &mut self,
+        partitions: Vec<TopicPartition>,
+        done: tokio::sync::oneshot::Sender<()>,
+        ctx: &mut Context<Self>,
+    ) {
+        let workers: Vec<_> = partitions
+            .iter()
+            .filter_map(|tp| self.owned.remove(tp))
+            .map(|owned| owned.worker)
+            .collect();
+        self.update_assigned_gauge();
+        let drain = Drain {
+            deadline: self.tuning.shutdown_timeout,
+            commit: true,
+        };
+        let deadline = drain.deadline;
+        let drains = join_all(workers.into_iter().map(move |worker| {
+            worker.send(Drain {
+                deadline,
+                commit: drain.commit,
+            })
+        }));
+        ctx.spawn(
+            async move {
+                let _reports = drains.await;
+                let _bus_gone = done.send(());
+            }
+            .into_actor(self),
+        );
+    }
+
+    /// Counts a restart; true while the role is under its restart limit.
+    fn allow_restart(&mut self) -> bool {
+        let now = Instant::now();
+        self.restarts.push_back(now);
+        while self
+            .restarts
+            .front()
+            .is_some_and(|at| now.duration_since(*at) > self.tuning.restart_window)
+        {
+            self.restarts.pop_front();
+        }
+        self.restarts.len() as u32 <= self.tuning.restart_limit
+    }
+}
+
+impl Actor for RoleConsumer {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let bus = self.bus.clone();
+        let group = self.group.clone();
+        let topics = self.role.input_topics();
+        let subscribe = async move { bus.subscribe(&group, topics).await };
+        ctx.wait(subscribe.into_actor(self).map(|result, consumer, ctx| match result {
+            Ok(receiver) => {
+                tracing::info!(role = %consumer.role.name(), group = %consumer.group, "Subscribed.");
+                ctx.add_stream(assignment_stream(receiver));
+            }
+            Err(error) => {
+                tracing::error!(role = %consumer.role.name(), %error, "Subscription failed; stopping the role consumer.");
+                ctx.stop();
+            }
+        }));
+    }
+}
+
+fn assignment_stream(
+    receiver: mpsc::Receiver<AssignmentEvent>,
+) -> impl futures::Stream<Item = AssignmentEvent> {
+    futures::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|event| (event, receiver))
+    })
+}
+
+impl StreamHandler<AssignmentEvent> for RoleConsumer {
+    fn handle(&mut self, event: AssignmentEvent, ctx: &mut Self::Context) {
+        if self.stopping {
+            return;
+        }
+        match event {
+            AssignmentEvent::Assigned(sources) => self.assign(sources, ctx),
+            AssignmentEvent::Revoked { partitions, done } => self.revoke(partitions, done, ctx),
+        }
+    }
+
+    fn finished(&mut self, _ctx: &mut Self::Context) {
+        // The bus closed the subscription; owned partitions keep running until stopped.
+        tracing::debug!(role = %self.role.name(), "Assignment stream ended.");
+    }
+}
+
+impl actix::Handler<PartitionStopped> for RoleConsumer {
+    type Result = ();
+
+    fn handle(&mut self, stopped: PartitionStopped, ctx: &mut Self::Context) {
+        if stopped.drained || self.stopping || self.failed {
+            return;
+        }
+        let Some(owned) = self.owned.get(&stopped.tp) else {
+            return;
+        };
+        let source = owned.source.clone();
+        let role = self.role.name();
+        self.metrics
+            .restarts
+            .with_label_values(&[role.as_str(), "partition"])
+            .inc();
+        if !self.allow_restart() {
+            self.failed = true;
+            let reason = format!(
+                "partition worker {} restarted more than {} times",
+                stopped.tp, self.tuning.restart_limit
+            );
+            tracing::error!(role = %role, %reason, "Role hit its restart limit; liveness is failing.");
+            self.metrics
+                .role_failed
+                .with_label_values(&[role.as_str()])
+                .set(1);
+            self.health.role_failed(role.as_str(), reason);
+            return;
+        }
+        let delay = backoff(&self.tuning, self.restarts.len() as u32);
+        tracing::warn!(role = %role, partition = %stopped.tp, restart_in_ms = delay.as_millis() as u64, "Partition worker stopped; restarting it.");
+        ctx.run_later(delay, move |consumer, ctx| {
+            if consumer.stopping {
+                return;
+            }
+            let tp = source.topic_partition().clone();
+            let worker = consumer.start_worker(source.clone(), ctx);
+            consumer.owned.insert(tp, Owned { source, worker });
+        });
+    }
+}
+
+impl actix::Handler<StopConsuming> for RoleConsumer {
+    type Result = ResponseActFuture<Self, Vec<DrainReport>>;
+
+    fn handle(&mut self, message: StopConsuming, _ctx: &mut Self::Context) -> Self::Result {
+        self.stopping = true;
+        let workers: Vec<_> = std::mem::take(&mut self.owned)
+            .into_values()
+            .map(|owned| owned.worker)
+            .collect();
+        self.update_assigned_gauge();
+        let drains = join_all(workers.into_iter().map(move |worker| {
+            worker.send(Drain {
+                deadline: message.deadline,
+                commit: message.commit,
+            })
+        }));
+        Box::pin(
+            async move {
+                drains
+                    .await
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .collect::<Vec<_>>()
+            }
+            .into_actor(self)
+            .map(|reports, _consumer, ctx| {
+                ctx.stop();
+                reports
+            }),
+        )
+    }
+}

@@ -1,0 +1,163 @@
+//! Error classes and the retry schedule. Permanent errors go to the dead-letter path at once;
+//! infrastructure errors (database unreachable) are retried forever and never dead-lettered;
+//! everything else, panics included, is retried up to MAX_ATTEMPTS, then dead-lettered.
+
+use std::time::Duration;
+
+use rand::Rng;
+use sea_orm::{DbErr, RuntimeErr};
+
+use crate::config::TuningSettings;
+use crate::roles::RoleError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    Permanent,
+    Infrastructure,
+    Transient,
+}
+
+impl ErrorClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Permanent => "permanent",
+            ErrorClass::Infrastructure => "infrastructure",
+            ErrorClass::Transient => "transient",
+        }
+    }
+}
+
+/// One failed attempt, classified.
+#[derive(Debug, Clone)]
+pub struct AttemptFailure {
+    pub class: ErrorClass,
+    pub reason: String,
+}
+
+impl AttemptFailure {
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        Self {
+            class: ErrorClass::Permanent,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn transient(reason: impl Into<String>) -> Self {
+        Self {
+            class: ErrorClass::Transient,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<DbErr> for AttemptFailure {
+    fn from(error: DbErr) -> Self {
+        let class = if is_infrastructure(&error) {
+            ErrorClass::Infrastructure
+        } else {
+            ErrorClass::Transient
+        };
+        Self {
+            class,
+            reason: format!("database error: {error}"),
+        }
+    }
+}
+
+impl From<RoleError> for AttemptFailure {
+    fn from(error: RoleError) -> Self {
+        match error {
+            RoleError::Database(db) => db.into(),
+            RoleError::TenantViolation(_) | RoleError::Invalid(_) => {
+                AttemptFailure::permanent(error.to_string())
+            }
+            RoleError::Failed(_) => AttemptFailure::transient(error.to_string()),
+        }
+    }
+}
+
+/// True when the database could not be reached at all, as opposed to refusing a statement.
+pub fn is_infrastructure(error: &DbErr) -> bool {
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(sqlx)) | DbErr::Query(RuntimeErr::SqlxError(sqlx)) => {
+            matches!(
+                sqlx.as_ref(),
+                sea_orm::sqlx::Error::Io(_)
+                    | sea_orm::sqlx::Error::PoolTimedOut
+                    | sea_orm::sqlx::Error::PoolClosed
+                    | sea_orm::sqlx::Error::WorkerCrashed
+                    | sea_orm::sqlx::Error::Tls(_)
+            )
+        }
+        _ => false,
+    }
+}
+
+/// Exponential backoff with jitter: a random delay in [cap/2, cap], where cap doubles from the
+/// base with each attempt up to the maximum.
+pub fn backoff(tuning: &TuningSettings, attempt: u32) -> Duration {
+    let exponent = attempt.saturating_sub(1).min(20);
+    let cap = tuning
+        .retry_backoff_base
+        .saturating_mul(1u32 << exponent)
+        .min(tuning.retry_backoff_max);
+    let cap_ms = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX).max(1);
+    Duration::from_millis(rand::rng().random_range(cap_ms / 2..=cap_ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let tuning = TuningSettings {
+            retry_backoff_base: Duration::from_millis(100),
+            retry_backoff_max: Duration::from_millis(1000),
+            ..TuningSettings::default()
+        };
+        for _ in 0..50 {
+            let first = backoff(&tuning, 1);
+            assert!(
+                first >= Duration::from_millis(50) && first <= Duration::from_millis(100),
+                "{first:?}"
+            );
+            let third = backoff(&tuning, 3);
+            assert!(
+                third >= Duration::from_millis(200) && third <= Duration::from_millis(400),
+                "{third:?}"
+            );
+            let late = backoff(&tuning, 40);
+            assert!(
+                late >= Duration::from_millis(500) && late <= Duration::from_millis(1000),
+                "{late:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn role_errors_map_to_classes() {
+        assert_eq!(
+            AttemptFailure::from(RoleError::Invalid("x".into())).class,
+            ErrorClass::Permanent
+        );
+        assert_eq!(
+            AttemptFailure::from(RoleError::TenantViolation("x".into())).class,
+            ErrorClass::Permanent
+        );
+        assert_eq!(
+            AttemptFailure::from(RoleError::Failed("x".into())).class,
+            ErrorClass::Transient
+        );
+        let unreachable = DbErr::Conn(RuntimeErr::Internal("refused".into()));
+        assert_eq!(
+            AttemptFailure::from(unreachable).class,
+            ErrorClass::Infrastructure
+        );
+        assert_eq!(
+            AttemptFailure::from(DbErr::Custom("constraint".into())).class,
+            ErrorClass::Transient
+        );
+    }
+}

@@ -1,0 +1,303 @@
+//! The handler actor and the mechanics around a role call: decode, event-type and tenant checks,
+//! the transactional attempt, panic isolation, timeouts, retries with backoff, and the
+//! dead-letter path. A handler processes one event at a time (its mailbox is held while an
+//! event is in progress), which keeps per-key order: a key always routes to the same handler.
+
+mod attempt;
+pub mod failure;
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix::prelude::*;
+use futures::FutureExt;
+use sea_orm::DatabaseConnection;
+use tracing::Instrument;
+
+use self::attempt::AttemptOutcome;
+use self::failure::{backoff, AttemptFailure, ErrorClass};
+use crate::bus::{Bus, Record};
+use crate::clock::Clock;
+use crate::config::TuningSettings;
+use crate::envelope::Envelope;
+use crate::health::Health;
+use crate::metrics::Metrics;
+use crate::model::RoleName;
+use crate::packs::Packs;
+use crate::roles::Role;
+use crate::store::dead_letters::{self, DeadLetter};
+
+/// Points where tests inject failures: before the effect (a panic or an error inside the role
+/// call) and after the commit (a crash between the effect and the acknowledgement).
+pub trait FaultHook: Send + Sync {
+    fn before_effect(&self, role: RoleName, envelope: &Envelope) -> Result<(), String>;
+    fn after_commit(&self, role: RoleName, envelope: &Envelope) -> Result<(), String>;
+}
+
+/// What every handler shares.
+pub struct HandlerDeps {
+    pub db: DatabaseConnection,
+    pub bus: Arc<dyn Bus>,
+    pub packs: Arc<Packs>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Metrics,
+    pub health: Health,
+    pub tuning: TuningSettings,
+    pub allow_future_schema: bool,
+    pub faults: Option<Arc<dyn FaultHook>>,
+}
+
+/// How one record ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Processed,
+    Duplicate,
+    DeadLettered,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Processed => "processed",
+            Outcome::Duplicate => "duplicate",
+            Outcome::DeadLettered => "dead_lettered",
+        }
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "Outcome")]
+pub struct Process(pub Record);
+
+pub struct Handler {
+    role: Arc<dyn Role>,
+    deps: Arc<HandlerDeps>,
+    name: Arc<str>,
+}
+
+impl Handler {
+    pub fn new(role: Arc<dyn Role>, deps: Arc<HandlerDeps>, index: usize) -> Self {
+        let name = Arc::from(format!("{}#{index}", role.name()));
+        Self { role, deps, name }
+    }
+}
+
+impl Actor for Handler {
+    type Context = Context<Self>;
+}
+
+impl actix::Handler<Process> for Handler {
+    type Result = AtomicResponse<Self, Outcome>;
+
+    fn handle(&mut self, message: Process, _ctx: &mut Self::Context) -> Self::Result {
+        let role = self.role.clone();
+        let deps = self.deps.clone();
+        let name = self.name.clone();
+        let work = async move {
+            deps.health.handler_busy(&name);
+            let outcome = process(role.as_ref(), &deps, &message.0).await;
+            deps.health.handler_idle(&name);
+            outcome
+        };
+        AtomicResponse::new(Box::pin(work.into_actor(self)))
+    }
+}
+
+async fn process(role: &dyn Role, deps: &HandlerDeps, record: &Record) -> Outcome {
+    let role_name = role.name();
+    let envelope = match Envelope::decode(&record.payload, deps.allow_future_schema) {
+        Ok(envelope) => envelope,
+        Err(error) => {
+            return dead_letter(
+                role_name,
+                deps,
+                record,
+                None,
+                AttemptFailure::permanent(error.to_string()),
+                1,
+            )
+            .await
+        }
+    };
+    let span = tracing::info_span!("event", role = %role_name, topic = %record.topic, partition = record.partition,
+        offset = record.offset, tenant = %envelope.tenant_id, event_id = %envelope.event_id,
+        exception_id = envelope.exception_id.as_deref().unwrap_or(""));
+    process_decoded(role, deps, record, &envelope)
+        .instrument(span)
+        .await
+}
+
+async fn process_decoded(
+    role: &dyn Role,
+    deps: &HandlerDeps,
+    record: &Record,
+    envelope: &Envelope,
+) -> Outcome {
+    let role_name = role.name();
+    if !role.accepts(&record.topic, &envelope.event_type) {
+        let reason = format!(
+            "unknown event type '{}' for topic {}",
+            envelope.event_type, record.topic
+        );
+        return dead_letter(
+            role_name,
+            deps,
+            record,
+            Some(envelope),
+            AttemptFailure::permanent(reason),
+            1,
+        )
+        .await;
+    }
+    let started = Instant::now();
+    let mut attempts: u32 = 0;
+    loop {
+        attempts += 1;
+        let failure = match attempt_isolated(role, deps, envelope).await {
+            Ok(AttemptOutcome::Processed(placed)) => {
+                deps.bus.notify_appended(&placed);
+                return finish(
+                    deps,
+                    role_name,
+                    &envelope.event_type,
+                    Outcome::Processed,
+                    started,
+                );
+            }
+            Ok(AttemptOutcome::Duplicate) => {
+                tracing::info!(
+                    "Event already processed by this role; acknowledged without effect."
+                );
+                return finish(
+                    deps,
+                    role_name,
+                    &envelope.event_type,
+                    Outcome::Duplicate,
+                    started,
+                );
+            }
+            Err(failure) => failure,
+        };
+        let give_up = match failure.class {
+            ErrorClass::Permanent => true,
+            ErrorClass::Infrastructure => false,
+            ErrorClass::Transient => attempts >= deps.tuning.max_attempts,
+        };
+        if give_up {
+            return dead_letter(role_name, deps, record, Some(envelope), failure, attempts).await;
+        }
+        deps.metrics
+            .retries
+            .with_label_values(&[role_name.as_str(), failure.class.as_str()])
+            .inc();
+        let delay = backoff(&deps.tuning, attempts);
+        tracing::warn!(attempt = attempts, class = failure.class.as_str(), reason = %failure.reason,
+            retry_in_ms = delay.as_millis() as u64, "Handler attempt failed; retrying.");
+        actix_rt::time::sleep(delay).await;
+    }
+}
+
+/// Runs one attempt with a timeout, turning a panic into a transient failure.
+async fn attempt_isolated(
+    role: &dyn Role,
+    deps: &HandlerDeps,
+    envelope: &Envelope,
+) -> Result<AttemptOutcome, AttemptFailure> {
+    let attempt = AssertUnwindSafe(attempt::run(role, deps, envelope)).catch_unwind();
+    match actix_rt::time::timeout(deps.tuning.handler_timeout, attempt).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(panic)) => {
+            deps.metrics
+                .handler_panics
+                .with_label_values(&[role.name().as_str()])
+                .inc();
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic payload".to_owned());
+            tracing::error!(panic = %message, "Role call panicked; treated as a handler error.");
+            Err(AttemptFailure::transient(format!(
+                "role panicked: {message}"
+            )))
+        }
+        Err(_) => Err(AttemptFailure::transient(format!(
+            "attempt timed out after {}s",
+            deps.tuning.handler_timeout.as_secs()
+        ))),
+    }
+}
+
+fn finish(
+    deps: &HandlerDeps,
+    role: RoleName,
+    event_type: &str,
+    outcome: Outcome,
+    started: Instant,
+) -> Outcome {
+    deps.metrics
+        .events_processed
+        .with_label_values(&[role.as_str(), event_type, outcome.as_str()])
+        .inc();
+    deps.metrics
+        .processing_seconds
+        .with_label_values(&[role.as_str()])
+        .observe(started.elapsed().as_secs_f64());
+    outcome
+}
+
+/// Records the dead letter, retrying while the database is unreachable: a message is never
+/// acknowledged before its dead letter is durable.
+async fn dead_letter(
+    role: RoleName,
+    deps: &HandlerDeps,
+    record: &Record,
+    envelope: Option<&Envelope>,
+    failure: AttemptFailure,
+    attempts: u32,
+) -> Outcome {
+    let letter = DeadLetter {
+        role: role.as_str().to_owned(),
+        topic: record.topic.to_string(),
+        partition: record.partition,
+        offset: record.offset,
+        event_id: envelope.map(|envelope| envelope.event_id.to_string()),
+        tenant_id: envelope.map(|envelope| envelope.tenant_id.clone()),
+        exception_id: envelope.and_then(|envelope| envelope.exception_id.clone()),
+        event_type: envelope.map(|envelope| envelope.event_type.clone()),
+        envelope: String::from_utf8_lossy(&record.payload).into_owned(),
+        reason: failure.reason.clone(),
+        error_class: failure.class.as_str(),
+        attempts: i32::try_from(attempts).unwrap_or(i32::MAX),
+    };
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match dead_letters::record(&deps.db, deps.bus.as_ref(), &letter, deps.clock.now()).await {
+            Ok(placed) => {
+                deps.bus.notify_appended(&placed);
+                break;
+            }
+            Err(error) => {
+                let delay = backoff(&deps.tuning, tries);
+                tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "Failed to record a dead letter; retrying.");
+                actix_rt::time::sleep(delay).await;
+            }
+        }
+    }
+    tracing::warn!(reason = %failure.reason, class = failure.class.as_str(), attempts, "Message dead-lettered.");
+    deps.metrics
+        .dead_letters
+        .with_label_values(&[role.as_str(), failure.class.as_str()])
+        .inc();
+    // The event type of a rejected message is attacker-controlled: keep the label bounded.
+    let event_type = envelope
+        .filter(|_| failure.class != ErrorClass::Permanent)
+        .map_or("rejected", |envelope| envelope.event_type.as_str());
+    deps.metrics
+        .events_processed
+        .with_label_values(&[role.as_str(), event_type, Outcome::DeadLettered.as_str()])
+        .inc();
+    Outcome::DeadLettered
+}

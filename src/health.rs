@@ -1,0 +1,206 @@
+//! Liveness and readiness state shared by the actors and the HTTP probes.
+//! Liveness fails only when the process is wedged (a stale poll loop, a handler stuck past its
+//! timeout, a role past its restart limit); readiness follows start-up, subscription, database
+//! reachability and draining.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+#[derive(Debug, Default)]
+struct Beats {
+    /// Last tick of each poll loop, by name ("triage exceptions.normalized/2").
+    poll_loops: BTreeMap<String, Instant>,
+    /// Handlers busy with one event, by name, since when.
+    busy_handlers: BTreeMap<String, Instant>,
+    failed_roles: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Health {
+    inner: Arc<HealthInner>,
+}
+
+#[derive(Debug)]
+struct HealthInner {
+    started: AtomicBool,
+    subscribed: AtomicBool,
+    database_reachable: AtomicBool,
+    draining: AtomicBool,
+    beats: Mutex<Beats>,
+    poll_stale_after: Duration,
+    handler_stuck_after: Duration,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProbeReport {
+    pub ok: bool,
+    pub reasons: Vec<String>,
+}
+
+impl Health {
+    pub fn new(poll_stale_after: Duration, handler_stuck_after: Duration) -> Self {
+        Self {
+            inner: Arc::new(HealthInner {
+                started: AtomicBool::new(false),
+                subscribed: AtomicBool::new(false),
+                database_reachable: AtomicBool::new(false),
+                draining: AtomicBool::new(false),
+                beats: Mutex::new(Beats::default()),
+                poll_stale_after,
+                handler_stuck_after,
+            }),
+        }
+    }
+
+    fn beats(&self) -> std::sync::MutexGuard<'_, Beats> {
+        self.inner
+            .beats
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn set_started(&self) {
+        self.inner.started.store(true, Ordering::SeqCst);
+    }
+
+    pub fn set_subscribed(&self, subscribed: bool) {
+        self.inner.subscribed.store(subscribed, Ordering::SeqCst);
+    }
+
+    pub fn set_database_reachable(&self, reachable: bool) {
+        self.inner
+            .database_reachable
+            .store(reachable, Ordering::SeqCst);
+    }
+
+    pub fn set_draining(&self) {
+        self.inner.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.inner.draining.load(Ordering::SeqCst)
+    }
+
+    pub fn poll_tick(&self, loop_name: &str) {
+        self.beats()
+            .poll_loops
+            .insert(loop_name.to_owned(), Instant::now());
+    }
+
+    pub fn poll_loop_ended(&self, loop_name: &str) {
+        self.beats().poll_loops.remove(loop_name);
+    }
+
+    pub fn handler_busy(&self, handler_name: &str) {
+        self.beats()
+            .busy_handlers
+            .insert(handler_name.to_owned(), Instant::now());
+    }
+
+    pub fn handler_idle(&self, handler_name: &str) {
+        self.beats().busy_handlers.remove(handler_name);
+    }
+
+    pub fn role_failed(&self, role: &str, reason: String) {
+        self.beats().failed_roles.insert(role.to_owned(), reason);
+    }
+
+    pub fn liveness(&self) -> ProbeReport {
+        let now = Instant::now();
+        let beats = self.beats();
+        let mut reasons = Vec::new();
+        for (name, tick) in &beats.poll_loops {
+            let silent_for = now.duration_since(*tick);
+            if silent_for > self.inner.poll_stale_after {
+                reasons.push(format!(
+                    "poll loop {name} has not ticked for {}s",
+                    silent_for.as_secs()
+                ));
+            }
+        }
+        for (name, since) in &beats.busy_handlers {
+            let busy_for = now.duration_since(*since);
+            if busy_for > self.inner.handler_stuck_after {
+                reasons.push(format!(
+                    "handler {name} stuck on one event for {}s",
+                    busy_for.as_secs()
+                ));
+            }
+        }
+        for (role, reason) in &beats.failed_roles {
+            reasons.push(format!("role {role} failed: {reason}"));
+        }
+        ProbeReport {
+            ok: reasons.is_empty(),
+            reasons,
+        }
+    }
+
+    pub fn readiness(&self) -> ProbeReport {
+        let mut reasons = Vec::new();
+        if !self.inner.started.load(Ordering::SeqCst) {
+            reasons.push("starting".to_owned());
+        }
+        if !self.inner.subscribed.load(Ordering::SeqCst) {
+            reasons.push("not subscribed".to_owned());
+        }
+        if !self.inner.database_reachable.load(Ordering::SeqCst) {
+            reasons.push("database unreachable".to_owned());
+        }
+        if self.is_draining() {
+            reasons.push("draining".to_owned());
+        }
+        ProbeReport {
+            ok: reasons.is_empty(),
+            reasons,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_follows_start_subscription_database_and_draining() {
+        let health = Health::new(Duration::from_secs(30), Duration::from_secs(60));
+        assert_eq!(
+            health.readiness().reasons,
+            vec!["starting", "not subscribed", "database unreachable"]
+        );
+        health.set_started();
+        health.set_subscribed(true);
+        health.set_database_reachable(true);
+        assert!(health.readiness().ok);
+        health.set_draining();
+        assert_eq!(health.readiness().reasons, vec!["draining"]);
+        assert!(health.liveness().ok, "draining is not a liveness failure");
+    }
+
+    #[test]
+    fn a_stale_poll_loop_or_stuck_handler_fails_liveness() {
+        let health = Health::new(Duration::from_millis(0), Duration::from_millis(0));
+        health.poll_tick("intake exceptions.ingested/0");
+        health.handler_busy("intake#0");
+        std::thread::sleep(Duration::from_millis(5));
+        let report = health.liveness();
+        assert!(!report.ok);
+        assert_eq!(report.reasons.len(), 2, "{:?}", report.reasons);
+        health.poll_loop_ended("intake exceptions.ingested/0");
+        health.handler_idle("intake#0");
+        assert!(health.liveness().ok);
+    }
+
+    #[test]
+    fn a_failed_role_fails_liveness_but_not_an_outage() {
+        let health = Health::new(Duration::from_secs(30), Duration::from_secs(60));
+        health.set_database_reachable(false);
+        assert!(health.liveness().ok);
+        health.role_failed("triage", "restart limit reached".into());
+        assert!(!health.liveness().reasons.is_empty());
+    }
+}

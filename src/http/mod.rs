@@ -1,0 +1,60 @@
+//! The HTTP surface (actix-web): probes and metrics for the platform, and the tenant API.
+//! The server takes its listener from the caller, so tests bind port 0.
+
+mod auth;
+mod exceptions_api;
+mod probes;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use sea_orm::DatabaseConnection;
+
+use crate::bus::Bus;
+use crate::clock::Clock;
+use crate::health::Health;
+use crate::metrics::Metrics;
+use crate::packs::Packs;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct HttpState {
+    pub db: DatabaseConnection,
+    pub bus: Arc<dyn Bus>,
+    pub packs: Arc<Packs>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Metrics,
+    pub health: Health,
+}
+
+/// Builds the server on `listener`. Signals are handled by the app, not by actix-web, so that
+/// shutdown drains the consumers before the probes disappear.
+pub fn serve(listener: TcpListener, state: HttpState) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(
+                crate::ingest::MAX_RAW_EXCEPTION_BYTES + 1024,
+            ))
+            .route("/healthz", web::get().to(probes::healthz))
+            .route("/readyz", web::get().to(probes::readyz))
+            .route("/metrics", web::get().to(probes::metrics))
+            .service(
+                web::scope("/v1")
+                    .route("/exceptions", web::post().to(exceptions_api::submit))
+                    .route(
+                        "/exceptions/{exception_id}",
+                        web::get().to(exceptions_api::show),
+                    ),
+            )
+    })
+    .workers(2)
+    .disable_signals()
+    .shutdown_timeout(5)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,162 @@
+//! Accepting raw exceptions: each becomes an ExceptionIngested event appended to the outbox in
+//! one transaction, for the API and the `ingest` command alike.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::bus::Bus;
+use crate::envelope::Envelope;
+use crate::model::{event_types, topics};
+use crate::normalize::exception_id_for;
+use crate::packs::redact;
+use crate::store::outbox::{self, OutgoingEvent};
+
+/// Largest accepted raw exception, in bytes.
+pub const MAX_RAW_EXCEPTION_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Accepted {
+    pub exception_id: String,
+    pub event_id: String,
+}
+
+/// Checks one raw exception and turns it into its ingestion event, or says why not. PII keys
+/// are redacted here, so no stored event ever holds them.
+pub fn prepare(
+    tenant_id: &str,
+    pii_keys: &HashSet<String>,
+    raw: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Envelope, String> {
+    if raw.len() > MAX_RAW_EXCEPTION_BYTES {
+        return Err(format!(
+            "body of {} bytes exceeds the {MAX_RAW_EXCEPTION_BYTES}-byte limit",
+            raw.len()
+        ));
+    }
+    let value: Value =
+        serde_json::from_slice(raw).map_err(|error| format!("body is not valid JSON: {error}"))?;
+    let mut value = value;
+    if !value.is_object() {
+        return Err("body must be a JSON object".to_owned());
+    }
+    redact(&mut value, pii_keys);
+    let Value::Object(payload) = value else {
+        return Err("body must be a JSON object".to_owned());
+    };
+    from_payload(tenant_id, payload, now)
+}
+
+fn from_payload(
+    tenant_id: &str,
+    payload: Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<Envelope, String> {
+    let event_id = Uuid::new_v4();
+    let exception_id = exception_id_for(None, &payload, &event_id)?;
+    Ok(Envelope::with_id(
+        event_id,
+        event_types::EXCEPTION_INGESTED,
+        tenant_id,
+        Some(exception_id),
+        payload,
+        now,
+    ))
+}
+
+/// Appends the prepared events in one transaction and wakes their consumers.
+pub async fn append(
+    db: &DatabaseConnection,
+    bus: &dyn Bus,
+    envelopes: Vec<Envelope>,
+) -> Result<Vec<Accepted>, DbErr> {
+    let accepted = envelopes
+        .iter()
+        .map(|envelope| Accepted {
+            exception_id: envelope.exception_id.clone().unwrap_or_default(),
+            event_id: envelope.event_id.to_string(),
+        })
+        .collect();
+    let events: Vec<OutgoingEvent> = envelopes
+        .into_iter()
+        .map(|envelope| OutgoingEvent {
+            topic: topics::INGESTED,
+            envelope,
+        })
+        .collect();
+    let txn = db.begin().await?;
+    let placed = outbox::append(&txn, bus, &events).await?;
+    txn.commit().await?;
+    bus.notify_appended(&placed);
+    Ok(accepted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_bodies_are_refused_with_a_reason() {
+        let now = Utc::now();
+        assert!(prepare("acme", &HashSet::new(), b"{not json", now)
+            .unwrap_err()
+            .contains("not valid JSON"));
+        assert!(prepare("acme", &HashSet::new(), b"[1,2]", now)
+            .unwrap_err()
+            .contains("JSON object"));
+        assert!(
+            prepare("acme", &HashSet::new(), br#"{"exceptionId": 5}"#, now)
+                .unwrap_err()
+                .contains("must be a string")
+        );
+        let huge = vec![b' '; MAX_RAW_EXCEPTION_BYTES + 1];
+        assert!(prepare("acme", &HashSet::new(), &huge, now)
+            .unwrap_err()
+            .contains("exceeds"));
+    }
+
+    #[test]
+    fn the_exception_id_is_known_before_intake_runs() {
+        let given = prepare(
+            "acme",
+            &HashSet::new(),
+            br#"{"exceptionId": "EX-7"}"#,
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(given.exception_id.as_deref(), Some("EX-7"));
+        let derived = prepare(
+            "acme",
+            &HashSet::new(),
+            br#"{"exceptionType": "TRADE_BREAK"}"#,
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(
+            derived.exception_id,
+            Some(crate::normalize::derive_exception_id(&derived.event_id))
+        );
+        assert_eq!(
+            derived.partition_key(),
+            format!("acme:{}", derived.exception_id.unwrap())
+        );
+    }
+
+    #[test]
+    fn pii_never_reaches_the_stored_event() {
+        let pii: HashSet<String> = ["iban".to_owned()].into_iter().collect();
+        let envelope = prepare(
+            "acme",
+            &pii,
+            br#"{"IBAN": "DE89", "nested": {"iban": "x"}}"#,
+            Utc::now(),
+        )
+        .unwrap();
+        assert!(!envelope.encode().contains("DE89"));
+    }
+}

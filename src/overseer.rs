@@ -1,0 +1,131 @@
+//! The root supervisor: per role a handler pool and a role consumer; on shutdown it drains
+//! every consumer (stop fetching, finish in-flight work up to the deadline, commit) and then
+//! stops the pools.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use futures::future::join_all;
+
+use crate::consumer::{RoleConsumer, StopConsuming};
+use crate::handler::HandlerDeps;
+use crate::model::RoleName;
+use crate::partition::DrainReport;
+use crate::pool::HandlerPool;
+use crate::roles::Role;
+
+/// One role's running parts.
+struct RoleRuntime {
+    name: RoleName,
+    pool: Arc<HandlerPool>,
+    consumer: Addr<RoleConsumer>,
+}
+
+/// What the overseer needs to start a role.
+pub struct RolePlan {
+    pub role: Arc<dyn Role>,
+    pub group: String,
+    pub concurrency: usize,
+}
+
+#[derive(Message)]
+#[rtype(result = "ShutdownReport")]
+pub struct Shutdown {
+    pub deadline: Duration,
+    /// False only to simulate a crash: stop without committing offsets.
+    pub commit: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ShutdownReport {
+    pub partitions_drained: usize,
+    pub abandoned_in_flight: usize,
+}
+
+pub struct Overseer {
+    deps: Arc<HandlerDeps>,
+    plans: Vec<RolePlan>,
+    roles: Vec<RoleRuntime>,
+}
+
+impl Overseer {
+    pub fn new(deps: Arc<HandlerDeps>, plans: Vec<RolePlan>) -> Self {
+        Self {
+            deps,
+            plans,
+            roles: Vec::new(),
+        }
+    }
+
+    /// Handler actor count per role, for reporting.
+    pub fn pool_sizes(&self) -> Vec<(RoleName, usize)> {
+        self.roles
+            .iter()
+            .map(|runtime| (runtime.name, runtime.pool.size()))
+            .collect()
+    }
+}
+
+impl Actor for Overseer {
+    type Context = Context<Self>;
+
+    fn started(&mut self, _ctx: &mut Self::Context) {
+        for plan in std::mem::take(&mut self.plans) {
+            let pool = HandlerPool::start(plan.role.clone(), self.deps.clone(), plan.concurrency);
+            let consumer = RoleConsumer::new(
+                plan.role.clone(),
+                plan.group.clone(),
+                self.deps.bus.clone(),
+                pool.clone(),
+                self.deps.metrics.clone(),
+                self.deps.health.clone(),
+                self.deps.tuning.clone(),
+            )
+            .start();
+            tracing::info!(role = %plan.role.name(), group = %plan.group, concurrency = pool.size(), "Role started.");
+            self.roles.push(RoleRuntime {
+                name: plan.role.name(),
+                pool,
+                consumer,
+            });
+        }
+        self.deps.health.set_subscribed(true);
+    }
+}
+
+impl actix::Handler<Shutdown> for Overseer {
+    type Result = ResponseActFuture<Self, ShutdownReport>;
+
+    fn handle(&mut self, message: Shutdown, _ctx: &mut Self::Context) -> Self::Result {
+        let consumers: Vec<_> = self
+            .roles
+            .iter()
+            .map(|runtime| runtime.consumer.clone())
+            .collect();
+        let stops = join_all(consumers.into_iter().map(move |consumer| {
+            consumer.send(StopConsuming {
+                deadline: message.deadline,
+                commit: message.commit,
+            })
+        }));
+        Box::pin(stops.into_actor(self).map(|results, overseer, ctx| {
+            let reports: Vec<DrainReport> = results
+                .into_iter()
+                .filter_map(Result::ok)
+                .flatten()
+                .collect();
+            for runtime in &overseer.roles {
+                runtime.pool.stop();
+            }
+            ctx.stop();
+            ShutdownReport {
+                partitions_drained: reports.len(),
+                abandoned_in_flight: reports
+                    .iter()
+                    .map(|report| report.abandoned_in_flight)
+                    .sum(),
+            }
+        }))
+    }
+}

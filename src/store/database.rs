@@ -1,0 +1,85 @@
+//! Connecting to SQLite or Postgres with settings fit for each, and applying migrations.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+
+/// Opens the connection pool. SQLite gets one connection (it has one writer anyway, and a single
+/// connection rules out SQLITE_BUSY between our own transactions), WAL and a busy timeout for
+/// other processes such as `exception-worker ingest`.
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30));
+    if url.starts_with("sqlite:") {
+        create_sqlite_parent_dir(url)?;
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|sqlite| {
+                sqlite
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+    } else {
+        options.max_connections(max_connections);
+    }
+    Database::connect(options).await.with_context(|| {
+        format!(
+            "Failed to connect to the database at {}",
+            crate::config::redact_url_password(url)
+        )
+    })
+}
+
+fn create_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("Failed to create the data directory {}", parent.display()))?;
+    }
+    Ok(())
+}
+
+/// Applies pending migrations when `run_migrations`, otherwise refuses to start on a schema
+/// that is behind this binary.
+pub async fn prepare_schema(db: &DatabaseConnection, run_migrations: bool) -> anyhow::Result<()> {
+    if run_migrations {
+        Migrator::up(db, None)
+            .await
+            .context("Failed to apply database migrations")?;
+        return Ok(());
+    }
+    let pending = Migrator::get_pending_migrations(db)
+        .await
+        .context("Failed to read the migration status")?;
+    if !pending.is_empty() {
+        bail!(
+            "the database schema is {} migration(s) behind this binary; run `exception-worker migrate` or set RUN_MIGRATIONS=true",
+            pending.len()
+        );
+    }
+    Ok(())
+}
+
+/// A cheap round trip, for readiness.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}

@@ -1,0 +1,165 @@
+//! The dead-letter path: a `dead_letters` row and a DeadLettered event on `exceptions.dlq`,
+//! written in one transaction. A redelivery of the same (role, topic, partition, offset) adds
+//! nothing; a replay arrives at a new offset and gets its own row if it fails again.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use serde_json::{json, Map, Value};
+
+use crate::bus::{Bus, PlacedEvent};
+use crate::envelope::{validate_exception_id, Envelope};
+use crate::model::{event_types, topics};
+use crate::store::outbox::{self, OutgoingEvent};
+use crate::store::statement;
+
+/// Tenant recorded on the DeadLettered event when the original message named none.
+pub const UNKNOWN_TENANT: &str = "unknown";
+
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    pub role: String,
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub event_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub exception_id: Option<String>,
+    pub event_type: Option<String>,
+    pub envelope: String,
+    pub reason: String,
+    pub error_class: &'static str,
+    pub attempts: i32,
+}
+
+/// Records `letter`; returns the placed DeadLettered event (empty when this offset was already
+/// dead-lettered by this role).
+pub async fn record(
+    db: &DatabaseConnection,
+    bus: &dyn Bus,
+    letter: &DeadLetter,
+    now: DateTime<Utc>,
+) -> Result<Vec<PlacedEvent>, DbErr> {
+    let txn = db.begin().await?;
+    if !insert_row(&txn, letter, now).await? {
+        txn.commit().await?;
+        return Ok(Vec::new());
+    }
+    let event = OutgoingEvent {
+        topic: topics::DLQ,
+        envelope: dead_lettered_event(letter, now),
+    };
+    let placed = outbox::append(&txn, bus, &[event]).await?;
+    txn.commit().await?;
+    Ok(placed)
+}
+
+async fn insert_row(
+    txn: &impl ConnectionTrait,
+    letter: &DeadLetter,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let sql = r#"INSERT INTO dead_letters (role, topic, "partition", log_offset, event_id, tenant_id, exception_id,
+                                           event_type, envelope, reason, error_class, attempts, status, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                 ON CONFLICT (role, topic, "partition", log_offset) DO NOTHING"#;
+    let values = vec![
+        letter.role.clone().into(),
+        letter.topic.clone().into(),
+        letter.partition.into(),
+        letter.offset.into(),
+        letter.event_id.clone().into(),
+        letter.tenant_id.clone().into(),
+        letter.exception_id.clone().into(),
+        letter.event_type.clone().into(),
+        letter.envelope.clone().into(),
+        letter.reason.clone().into(),
+        letter.error_class.into(),
+        letter.attempts.into(),
+        "pending".into(),
+        now.into(),
+    ];
+    Ok(txn
+        .execute_raw(statement(txn, sql, values))
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+fn dead_lettered_event(letter: &DeadLetter, now: DateTime<Utc>) -> Envelope {
+    let original = serde_json::from_str::<Value>(&letter.envelope)
+        .unwrap_or_else(|_| Value::String(letter.envelope.clone()));
+    let payload = json!({
+        "original_topic": letter.topic,
+        "original_partition": letter.partition,
+        "original_offset": letter.offset,
+        "role": letter.role,
+        "reason": letter.reason,
+        "error_class": letter.error_class,
+        "attempts": letter.attempts,
+        "dead_lettered_at": now,
+        "event": original,
+    });
+    let tenant = letter
+        .tenant_id
+        .as_deref()
+        .filter(|tenant| !tenant.trim().is_empty() && tenant.len() <= 128)
+        .unwrap_or(UNKNOWN_TENANT);
+    let exception_id = letter
+        .exception_id
+        .clone()
+        .filter(|id| validate_exception_id(id).is_ok());
+    let payload: Map<String, Value> = payload.as_object().cloned().unwrap_or_default();
+    Envelope::new(
+        event_types::DEAD_LETTERED,
+        tenant,
+        exception_id,
+        payload,
+        now,
+    )
+}
+
+/// A dead letter as operators see it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DeadLetterView {
+    pub id: i64,
+    pub role: String,
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub event_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub reason: String,
+    pub error_class: String,
+    pub attempts: i32,
+    pub status: String,
+}
+
+/// Dead letters, oldest first.
+pub async fn list(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<DeadLetterView>, DbErr> {
+    let sql = r#"SELECT id, role, topic, "partition", log_offset, event_id, tenant_id, reason, error_class, attempts, status
+                 FROM dead_letters ORDER BY id LIMIT $1"#;
+    let rows = db
+        .query_all_raw(statement(
+            db,
+            sql,
+            vec![i64::try_from(limit).unwrap_or(i64::MAX).into()],
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(DeadLetterView {
+                id: row.try_get("", "id")?,
+                role: row.try_get("", "role")?,
+                topic: row.try_get("", "topic")?,
+                partition: row.try_get("", "partition")?,
+                offset: row.try_get("", "log_offset")?,
+                event_id: row.try_get("", "event_id")?,
+                tenant_id: row.try_get("", "tenant_id")?,
+                reason: row.try_get("", "reason")?,
+                error_class: row.try_get("", "error_class")?,
+                attempts: row.try_get("", "attempts")?,
+                status: row.try_get("", "status")?,
+            })
+        })
+        .collect()
+}

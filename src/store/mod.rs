@@ -1,0 +1,17 @@
+//! Queries over the entities. Roles and the API call these; no SQL lives elsewhere except in
+//! the embedded bus, which owns its tables.
+
+pub mod database;
+pub mod dead_letters;
+pub mod exceptions;
+pub mod outbox;
+pub mod processed;
+pub mod timeline;
+
+use sea_orm::{ConnectionTrait, Statement, Value};
+
+/// A raw statement for the connection's backend. Placeholders are `$1`, `$2`, ... in order of
+/// first appearance, which both SQLite and Postgres bind positionally.
+pub(crate) fn statement(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(db.get_database_backend(), sql, values)
+}

@@ -1,0 +1,106 @@
+//! The outbox: events a transaction emits are rows of `events`, written in that transaction.
+//! For the embedded bus the row is also the log entry: its offset is taken from the
+//! partition's `bus_partitions` row, locked until commit, in (topic, partition) order so two
+//! writers never deadlock.
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DbErr};
+
+use crate::bus::{Bus, OutboxPlacement, PlacedEvent};
+use crate::envelope::Envelope;
+use crate::routing::slot_for;
+use crate::store::statement;
+
+/// An event to emit, with its destination topic.
+#[derive(Debug, Clone)]
+pub struct OutgoingEvent {
+    pub topic: &'static str,
+    pub envelope: Envelope,
+}
+
+/// Appends `events` in the caller's transaction. Returns where each landed in the log (empty
+/// for relay placement), to pass to `Bus::notify_appended` after commit.
+pub async fn append(
+    txn: &impl ConnectionTrait,
+    bus: &dyn Bus,
+    events: &[OutgoingEvent],
+) -> Result<Vec<PlacedEvent>, DbErr> {
+    let placement = bus.outbox_placement();
+    let mut rows: Vec<(&OutgoingEvent, String, Option<i32>)> = events
+        .iter()
+        .map(|event| {
+            let key = event.envelope.partition_key();
+            let partition = match placement {
+                OutboxPlacement::InDatabaseLog => {
+                    Some(slot_for(&key, bus.partitions_of(event.topic) as usize) as i32)
+                }
+                OutboxPlacement::Relay => None,
+            };
+            (event, key, partition)
+        })
+        .collect();
+    // A stable sort keeps emission order within a partition and fixes the lock order.
+    rows.sort_by(|a, b| (a.0.topic, a.2).cmp(&(b.0.topic, b.2)));
+    let mut placed = Vec::new();
+    for (event, key, partition) in rows {
+        let offset = match partition {
+            Some(partition) => Some(allocate_offset(txn, event.topic, partition).await?),
+            None => None,
+        };
+        insert_event(txn, event, &key, partition, offset).await?;
+        if let (Some(partition), Some(offset)) = (partition, offset) {
+            placed.push(PlacedEvent {
+                topic: event.topic.to_owned(),
+                partition,
+                offset,
+            });
+        }
+    }
+    Ok(placed)
+}
+
+async fn allocate_offset(
+    txn: &impl ConnectionTrait,
+    topic: &str,
+    partition: i32,
+) -> Result<i64, DbErr> {
+    let sql = r#"UPDATE bus_partitions SET next_offset = next_offset + 1
+                 WHERE topic = $1 AND "partition" = $2 RETURNING next_offset"#;
+    let row = txn
+        .query_one_raw(statement(txn, sql, vec![topic.into(), partition.into()]))
+        .await?
+        .ok_or_else(|| {
+            DbErr::Custom(format!(
+                "topic {topic} has no partition {partition}; was it created?"
+            ))
+        })?;
+    Ok(row.try_get::<i64>("", "next_offset")? - 1)
+}
+
+async fn insert_event(
+    txn: &impl ConnectionTrait,
+    event: &OutgoingEvent,
+    key: &str,
+    partition: Option<i32>,
+    offset: Option<i64>,
+) -> Result<(), DbErr> {
+    let envelope = &event.envelope;
+    let sql = r#"INSERT INTO events (event_id, topic, "partition", log_offset, key, event_type, tenant_id,
+                                     exception_id, correlation_id, envelope, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"#;
+    let values = vec![
+        envelope.event_id.to_string().into(),
+        event.topic.into(),
+        partition.into(),
+        offset.into(),
+        key.into(),
+        envelope.event_type.clone().into(),
+        envelope.tenant_id.clone().into(),
+        envelope.exception_id.clone().into(),
+        envelope.correlation_id.clone().into(),
+        envelope.encode().into(),
+        Utc::now().into(),
+    ];
+    txn.execute_raw(statement(txn, sql, values)).await?;
+    Ok(())
+}
