@@ -3,6 +3,7 @@
 
 mod cli;
 mod env;
+mod parse;
 mod validate;
 
 pub use cli::{Cli, Command};

@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::model::RoleName;
 use crate::telemetry::LogFormat;
 
+use super::parse::{parse_bool, parse_in_range, parse_value};
 use super::EnvVars;
 
 /// Roles this build can run. The others are refused at start rather than run as stubs.
@@ -329,47 +330,6 @@ fn parse_roles(
     roles.into_iter().collect()
 }
 
-fn parse_value<T: FromStr>(
-    problems: &mut Vec<String>,
-    name: &str,
-    raw: &str,
-    expected: &str,
-    fallback: T,
-) -> T {
-    raw.trim().parse().unwrap_or_else(|_| {
-        problems.push(format!("{name}: '{raw}' is not {expected}"));
-        fallback
-    })
-}
-
-fn parse_bool(problems: &mut Vec<String>, name: &str, raw: &str) -> bool {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" => true,
-        "false" | "0" | "no" => false,
-        _ => {
-            problems.push(format!("{name}: '{raw}' is not a boolean (true or false)"));
-            false
-        }
-    }
-}
-
-fn parse_in_range<T>(problems: &mut Vec<String>, name: &str, raw: &str, min: T, max: T) -> T
-where
-    T: FromStr + PartialOrd + Copy + fmt::Display,
-{
-    match raw.trim().parse::<T>() {
-        Ok(value) if value >= min && value <= max => value,
-        Ok(_) => {
-            problems.push(format!("{name}: {raw} is out of range ({min}..={max})"));
-            min
-        }
-        Err(_) => {
-            problems.push(format!("{name}: '{raw}' is not a whole number"));
-            min
-        }
-    }
-}
-
 /// Hides the password of a `scheme://user:password@host/...` URL for logs and errors.
 pub fn redact_url_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -385,89 +345,5 @@ pub fn redact_url_password(url: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use envconfig::Envconfig;
-    use std::collections::HashMap;
-
-    fn env_of(pairs: &[(&str, &str)]) -> EnvVars {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        EnvVars::init_from_hashmap(&map).unwrap()
-    }
-
-    #[test]
-    fn the_scaling_guide_line_is_accepted() {
-        let env = env_of(&[
-            ("WORKER_TYPE", "triage"),
-            ("CONCURRENCY", "4"),
-            ("GROUP_ID", "triage-workers"),
-        ]);
-        let settings = Settings::from_sources(&env, None, true).unwrap();
-        assert_eq!(settings.roles, vec![RoleName::Triage]);
-        assert_eq!(settings.concurrency, 4);
-        assert_eq!(settings.group_for(RoleName::Triage), "triage-workers");
-        assert!(settings.uses_sqlite());
-    }
-
-    #[test]
-    fn every_problem_is_reported_at_once() {
-        let env = env_of(&[
-            ("WORKER_TYPE", "triage,bogus,playbook"),
-            ("CONCURRENCY", "0"),
-            ("HTTP_ADDR", "nowhere"),
-            ("LOG_FORMAT", "xml"),
-            ("RUN_MIGRATIONS", "maybe"),
-            ("DATABASE_URL", "mysql://x"),
-            ("COMMIT_INTERVAL_MS", "abc"),
-        ]);
-        let errors = Settings::from_sources(&env, None, true).unwrap_err();
-        let text = errors.to_string();
-        for expected in [
-            "bogus",
-            "playbook",
-            "CONCURRENCY",
-            "HTTP_ADDR",
-            "LOG_FORMAT",
-            "RUN_MIGRATIONS",
-            "DATABASE_URL",
-            "COMMIT_INTERVAL_MS",
-        ] {
-            assert!(text.contains(expected), "missing {expected} in {text}");
-        }
-        assert_eq!(errors.0.len(), 8, "{text}");
-    }
-
-    #[test]
-    fn roles_flag_overrides_worker_type_and_all_expands() {
-        let env = env_of(&[("WORKER_TYPE", "intake"), ("GROUP_ID", "workers")]);
-        let settings = Settings::from_sources(&env, Some("all"), true).unwrap();
-        assert_eq!(settings.roles, AVAILABLE_ROLES.to_vec());
-        assert_eq!(settings.group_for(RoleName::Policy), "workers.policy");
-    }
-
-    #[test]
-    fn missing_role_is_an_error_only_when_roles_are_needed() {
-        let env = env_of(&[]);
-        assert!(Settings::from_sources(&env, None, true).is_err());
-        assert!(Settings::from_sources(&env, None, false).is_ok());
-    }
-
-    #[test]
-    fn group_defaults_to_the_role_name() {
-        let settings = Settings::from_sources(&env_of(&[]), Some("intake,triage"), true).unwrap();
-        assert_eq!(settings.group_for(RoleName::Intake), "intake");
-        assert_eq!(settings.group_for(RoleName::Triage), "triage");
-    }
-
-    #[test]
-    fn passwords_never_reach_debug_output() {
-        let env = env_of(&[("DATABASE_URL", "postgres://app:s3cret@db:5432/x")]);
-        let settings = Settings::from_sources(&env, Some("intake"), true).unwrap();
-        let debug = format!("{settings:?}");
-        assert!(!debug.contains("s3cret"), "{debug}");
-        assert!(debug.contains("app:***@db"));
-    }
-}
+#[path = "validate_tests.rs"]
+mod tests;
