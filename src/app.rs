@@ -12,6 +12,7 @@ use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
 
 use crate::bus::embedded::EmbeddedBus;
+use crate::bus::kafka::KafkaBus;
 use crate::bus::Bus;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
@@ -20,8 +21,9 @@ use crate::health::Health;
 use crate::http::{serve, HttpState};
 use crate::metrics::Metrics;
 use crate::model::topics;
-use crate::overseer::{Overseer, RolePlan, Shutdown, ShutdownReport};
+use crate::overseer::{Overseer, RelayPlan, RolePlan, Shutdown, ShutdownReport};
 use crate::packs::Packs;
+use crate::relay::RelayFaultHook;
 use crate::roles;
 use crate::store::database;
 
@@ -32,6 +34,7 @@ const DATABASE_PROBE_INTERVAL: Duration = Duration::from_secs(2);
 pub struct AppOptions {
     pub clock: Arc<dyn Clock>,
     pub faults: Option<Arc<dyn FaultHook>>,
+    pub relay_faults: Option<Arc<dyn RelayFaultHook>>,
     /// Where the HTTP server listens; defaults to binding HTTP_ADDR.
     pub listener: Option<TcpListener>,
 }
@@ -41,6 +44,7 @@ impl Default for AppOptions {
         Self {
             clock: Arc::new(SystemClock),
             faults: None,
+            relay_faults: None,
             listener: None,
         }
     }
@@ -66,19 +70,50 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
     Ok(db)
 }
 
-/// The bus as configured, with every topic created.
+/// The bus as configured (Kafka when KAFKA_BOOTSTRAP_SERVERS is set, else embedded), with
+/// every topic created.
 pub async fn open_bus(
     settings: &Settings,
     db: &DatabaseConnection,
+    metrics: &Metrics,
+    health: &Health,
 ) -> anyhow::Result<Arc<dyn Bus>> {
-    let bus: Arc<dyn Bus> = Arc::new(EmbeddedBus::new(
-        db.clone(),
-        settings.tuning.embedded_partitions,
-    ));
+    let bus: Arc<dyn Bus> = match &settings.kafka {
+        Some(kafka) => Arc::new(
+            KafkaBus::new(
+                kafka.clone(),
+                metrics.clone(),
+                health.clone(),
+                settings.tuning.shutdown_timeout,
+            )
+            .context("Failed to create the Kafka clients")?,
+        ),
+        None => Arc::new(EmbeddedBus::new(
+            db.clone(),
+            settings.tuning.embedded_partitions,
+        )),
+    };
     bus.ensure_topics(&topics::ALL)
         .await
         .context("Failed to create topics")?;
     Ok(bus)
+}
+
+/// The relay settings, when the bus publishes through the outbox relay.
+fn relay_plan(settings: &Settings, faults: Option<Arc<dyn RelayFaultHook>>) -> Option<RelayPlan> {
+    settings.kafka.as_ref().map(|kafka| RelayPlan {
+        instance_id: instance_id(),
+        batch_size: kafka.outbox_batch_size,
+        poll_interval: kafka.outbox_poll_interval,
+        faults,
+    })
+}
+
+/// A name for this process in leases: host, pid and a random suffix.
+pub fn instance_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".to_owned());
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &suffix[..8])
 }
 
 impl App {
@@ -93,7 +128,7 @@ impl App {
         let health = Health::new(stale_after, settings.tuning.handler_timeout * 2);
         let db = open_database(&settings).await?;
         health.set_database_reachable(true);
-        let bus = open_bus(&settings, &db).await?;
+        let bus = open_bus(&settings, &db, &metrics, &health).await?;
         let deps = Arc::new(HandlerDeps {
             db: db.clone(),
             bus: bus.clone(),
@@ -115,7 +150,8 @@ impl App {
                 concurrency: settings.concurrency,
             });
         }
-        let overseer = Overseer::new(deps, plans).start();
+        let relay = relay_plan(&settings, options.relay_faults);
+        let overseer = Overseer::new(deps, plans, relay).start();
         let listener = match options.listener {
             Some(listener) => listener,
             None => TcpListener::bind(settings.http_addr)
@@ -190,6 +226,7 @@ impl App {
                 ShutdownReport::default()
             }
         };
+        self.bus.close(deadline).await;
         self.probe_task.abort();
         self.server.stop(true).await;
         let _server_result = self.server_task.await;

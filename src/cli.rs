@@ -6,9 +6,15 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::app::{open_bus, open_database, App, AppOptions};
+use std::time::Duration;
+
+use crate::app::{instance_id, open_bus, open_database, App, AppOptions};
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Cli, Command, ConfigErrors, EnvVars, Settings};
+use crate::health::Health;
+use crate::metrics::Metrics;
 use crate::packs::Packs;
+use crate::relay;
 use crate::{ingest, telemetry};
 
 /// Lines appended per transaction by `ingest`.
@@ -121,7 +127,9 @@ async fn ingest_file(
         )));
     }
     let db = open_database(&settings).await?;
-    let bus = open_bus(&settings, &db).await?;
+    let metrics = Metrics::new().context("Failed to register metrics")?;
+    let health = Health::new(Duration::from_secs(60), Duration::from_secs(60));
+    let bus = open_bus(&settings, &db, &metrics, &health).await?;
     let total = envelopes.len();
     while !envelopes.is_empty() {
         let rest = envelopes.split_off(envelopes.len().min(INGEST_BATCH));
@@ -133,6 +141,24 @@ async fn ingest_file(
             println!("{}", serde_json::to_string(&accepted).unwrap_or_default());
         }
     }
+    if let (Some(port), Some(kafka)) = (bus.relay_port(), &settings.kafka) {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let holder = instance_id();
+        let published = relay::publish_pending(
+            &db,
+            &port,
+            &holder,
+            kafka.outbox_batch_size,
+            &metrics,
+            clock,
+        )
+        .await
+        .context("Failed to publish the ingested exceptions")?;
+        if !published {
+            tracing::info!("A running worker holds the relay lease; it publishes the new rows.");
+        }
+    }
+    bus.close(settings.tuning.shutdown_timeout).await;
     tracing::info!(total, tenant = %tenant, "Exceptions ingested.");
     Ok(())
 }

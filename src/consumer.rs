@@ -107,7 +107,7 @@ impl RoleConsumer {
     fn revoke(
         &mut self,
         partitions: Vec<TopicPartition>,
-        done: tokio::sync::oneshot::Sender<()>,
+        done: std::sync::mpsc::SyncSender<()>,
         ctx: &mut Context<Self>,
     ) {
         let workers: Vec<_> = partitions
@@ -130,7 +130,7 @@ impl RoleConsumer {
         ctx.spawn(
             async move {
                 let _reports = drains.await;
-                let _bus_gone = done.send(());
+                let _bus_gone = done.try_send(());
             }
             .into_actor(self),
         );
@@ -158,10 +158,12 @@ impl Actor for RoleConsumer {
         let bus = self.bus.clone();
         let group = self.group.clone();
         let topics = self.role.input_topics();
-        let subscribe = async move { bus.subscribe(&group, topics).await };
+        let role = self.role.name();
+        let subscribe = async move { bus.subscribe(role.as_str(), &group, topics).await };
         ctx.wait(subscribe.into_actor(self).map(|result, consumer, ctx| match result {
             Ok(receiver) => {
                 tracing::info!(role = %consumer.role.name(), group = %consumer.group, "Subscribed.");
+                consumer.health.subscription_ready();
                 ctx.add_stream(assignment_stream(receiver));
             }
             Err(error) => {
@@ -173,7 +175,7 @@ impl Actor for RoleConsumer {
 }
 
 fn assignment_stream(
-    receiver: mpsc::Receiver<AssignmentEvent>,
+    receiver: mpsc::UnboundedReceiver<AssignmentEvent>,
 ) -> impl futures::Stream<Item = AssignmentEvent> {
     futures::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|event| (event, receiver))

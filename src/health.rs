@@ -4,7 +4,7 @@
 //! reachability and draining.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,7 +27,8 @@ pub struct Health {
 #[derive(Debug)]
 struct HealthInner {
     started: AtomicBool,
-    subscribed: AtomicBool,
+    expected_subscriptions: AtomicUsize,
+    subscriptions: AtomicUsize,
     database_reachable: AtomicBool,
     draining: AtomicBool,
     beats: Mutex<Beats>,
@@ -46,7 +47,8 @@ impl Health {
         Self {
             inner: Arc::new(HealthInner {
                 started: AtomicBool::new(false),
-                subscribed: AtomicBool::new(false),
+                expected_subscriptions: AtomicUsize::new(usize::MAX),
+                subscriptions: AtomicUsize::new(0),
                 database_reachable: AtomicBool::new(false),
                 draining: AtomicBool::new(false),
                 beats: Mutex::new(Beats::default()),
@@ -67,8 +69,16 @@ impl Health {
         self.inner.started.store(true, Ordering::SeqCst);
     }
 
-    pub fn set_subscribed(&self, subscribed: bool) {
-        self.inner.subscribed.store(subscribed, Ordering::SeqCst);
+    /// How many role consumers must subscribe before the process is ready.
+    pub fn expect_subscriptions(&self, count: usize) {
+        self.inner
+            .expected_subscriptions
+            .store(count, Ordering::SeqCst);
+    }
+
+    /// One role consumer joined its group.
+    pub fn subscription_ready(&self) {
+        self.inner.subscriptions.fetch_add(1, Ordering::SeqCst);
     }
 
     pub fn set_database_reachable(&self, reachable: bool) {
@@ -145,7 +155,8 @@ impl Health {
         if !self.inner.started.load(Ordering::SeqCst) {
             reasons.push("starting".to_owned());
         }
-        if !self.inner.subscribed.load(Ordering::SeqCst) {
+        let expected = self.inner.expected_subscriptions.load(Ordering::SeqCst);
+        if self.inner.subscriptions.load(Ordering::SeqCst) < expected {
             reasons.push("not subscribed".to_owned());
         }
         if !self.inner.database_reachable.load(Ordering::SeqCst) {
@@ -173,7 +184,8 @@ mod tests {
             vec!["starting", "not subscribed", "database unreachable"]
         );
         health.set_started();
-        health.set_subscribed(true);
+        health.expect_subscriptions(1);
+        health.subscription_ready();
         health.set_database_reachable(true);
         assert!(health.readiness().ok);
         health.set_draining();

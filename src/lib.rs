@@ -31,6 +31,7 @@ pub mod overseer;
 pub mod packs;
 pub mod partition;
 pub mod pool;
+pub mod relay;
 pub mod roles;
 pub mod routing;
 pub mod store;

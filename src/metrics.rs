@@ -3,7 +3,8 @@
 //! role, topic, partition, event type, outcome; never ids.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 #[derive(Clone)]
@@ -23,6 +24,10 @@ pub struct Metrics {
     pub dead_letters: IntCounterVec,
     pub ingested: IntCounterVec,
     pub role_failed: IntGaugeVec,
+    pub outbox_backlog: IntGauge,
+    pub outbox_published: IntCounter,
+    pub outbox_publish_failures: IntCounter,
+    pub rebalances: IntCounterVec,
 }
 
 impl Metrics {
@@ -59,6 +64,10 @@ impl Metrics {
             dead_letters: IntCounterVec::new(Opts::new("dead_letters_total", "Messages sent to the dead-letter path, by role and error class."), &["role", "class"])?,
             ingested: IntCounterVec::new(Opts::new("ingested_exceptions_total", "Exceptions accepted by the API or the ingest command."), &["source"])?,
             role_failed: IntGaugeVec::new(Opts::new("role_failed", "1 when a role hit its restart limit and stopped."), &["role"])?,
+            outbox_backlog: IntGauge::new("outbox_backlog", "Committed outbox rows not yet published by the relay.")?,
+            outbox_published: IntCounter::new("outbox_published_total", "Outbox rows published by the relay.")?,
+            outbox_publish_failures: IntCounter::new("outbox_publish_failures_total", "Outbox rows the broker refused; they stay for the next pass.")?,
+            rebalances: IntCounterVec::new(Opts::new("rebalances_total", "Consumer group rebalances, by role and kind (assign, revoke, error)."), &["role", "kind"])?,
             registry,
         };
         metrics.register_all()?;
@@ -89,6 +98,13 @@ impl Metrics {
             .register(Box::new(self.dead_letters.clone()))?;
         self.registry.register(Box::new(self.ingested.clone()))?;
         self.registry.register(Box::new(self.role_failed.clone()))?;
+        self.registry
+            .register(Box::new(self.outbox_backlog.clone()))?;
+        self.registry
+            .register(Box::new(self.outbox_published.clone()))?;
+        self.registry
+            .register(Box::new(self.outbox_publish_failures.clone()))?;
+        self.registry.register(Box::new(self.rebalances.clone()))?;
         Ok(())
     }
 

@@ -13,6 +13,7 @@ use crate::handler::HandlerDeps;
 use crate::model::RoleName;
 use crate::partition::DrainReport;
 use crate::pool::HandlerPool;
+use crate::relay::{FlushAndStop, OutboxRelay, RelayFaultHook};
 use crate::roles::Role;
 
 /// One role's running parts.
@@ -43,19 +44,52 @@ pub struct ShutdownReport {
     pub abandoned_in_flight: usize,
 }
 
+/// How the outbox relay runs, when the bus publishes through one.
+pub struct RelayPlan {
+    pub instance_id: String,
+    pub batch_size: usize,
+    pub poll_interval: Duration,
+    pub faults: Option<Arc<dyn RelayFaultHook>>,
+}
+
 pub struct Overseer {
     deps: Arc<HandlerDeps>,
     plans: Vec<RolePlan>,
     roles: Vec<RoleRuntime>,
+    relay_plan: Option<RelayPlan>,
+    relay: Option<Addr<OutboxRelay>>,
 }
 
 impl Overseer {
-    pub fn new(deps: Arc<HandlerDeps>, plans: Vec<RolePlan>) -> Self {
+    pub fn new(
+        deps: Arc<HandlerDeps>,
+        plans: Vec<RolePlan>,
+        relay_plan: Option<RelayPlan>,
+    ) -> Self {
         Self {
             deps,
             plans,
             roles: Vec::new(),
+            relay_plan,
+            relay: None,
         }
+    }
+
+    fn start_relay(&mut self) {
+        let (Some(plan), Some(port)) = (self.relay_plan.take(), self.deps.bus.relay_port()) else {
+            return;
+        };
+        let relay = OutboxRelay::new(
+            self.deps.db.clone(),
+            port,
+            plan.instance_id,
+            plan.batch_size,
+            plan.poll_interval,
+            self.deps.metrics.clone(),
+            self.deps.clock.clone(),
+            plan.faults,
+        );
+        self.relay = Some(relay.start());
     }
 
     /// Handler actor count per role, for reporting.
@@ -90,7 +124,8 @@ impl Actor for Overseer {
                 consumer,
             });
         }
-        self.deps.health.set_subscribed(true);
+        self.deps.health.expect_subscriptions(self.roles.len());
+        self.start_relay();
     }
 }
 
@@ -109,7 +144,25 @@ impl actix::Handler<Shutdown> for Overseer {
                 commit: message.commit,
             })
         }));
-        Box::pin(stops.into_actor(self).map(|results, overseer, ctx| {
+        let relay = self.relay.take();
+        let relay_deadline = if message.commit {
+            message.deadline
+        } else {
+            Duration::ZERO
+        };
+        let stop_all = async move {
+            let results = stops.await;
+            // The consumers' last effects are committed: publish what they emitted.
+            if let Some(relay) = relay {
+                let _relay_gone = relay
+                    .send(FlushAndStop {
+                        deadline: relay_deadline,
+                    })
+                    .await;
+            }
+            results
+        };
+        Box::pin(stop_all.into_actor(self).map(|results, overseer, ctx| {
             let reports: Vec<DrainReport> = results
                 .into_iter()
                 .filter_map(Result::ok)

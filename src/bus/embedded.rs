@@ -58,7 +58,7 @@ pub struct EmbeddedBus {
     partition_counts: RwLock<HashMap<String, u32>>,
     signals: Arc<Signals>,
     fallback_poll: Duration,
-    subscriptions: Mutex<Vec<mpsc::Sender<AssignmentEvent>>>,
+    subscriptions: Mutex<Vec<mpsc::UnboundedSender<AssignmentEvent>>>,
 }
 
 impl EmbeddedBus {
@@ -71,14 +71,6 @@ impl EmbeddedBus {
             fallback_poll: Duration::from_secs(1),
             subscriptions: Mutex::new(Vec::new()),
         }
-    }
-
-    /// Ends every subscription: consumers see their assignment stream close.
-    pub fn close(&self) {
-        self.subscriptions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clear();
     }
 }
 
@@ -127,9 +119,10 @@ impl Bus for EmbeddedBus {
 
     async fn subscribe(
         &self,
+        _role: &str,
         group: &str,
         topics: &[&'static str],
-    ) -> Result<mpsc::Receiver<AssignmentEvent>, BusError> {
+    ) -> Result<mpsc::UnboundedReceiver<AssignmentEvent>, BusError> {
         let mut sources: Vec<Arc<dyn PartitionSource>> = Vec::new();
         for topic in topics {
             for partition in 0..self.partitions_of(topic) as i32 {
@@ -148,16 +141,22 @@ impl Bus for EmbeddedBus {
                 }));
             }
         }
-        let (sender, receiver) = mpsc::channel(4);
+        let (sender, receiver) = mpsc::unbounded_channel();
         sender
             .send(AssignmentEvent::Assigned(sources))
-            .await
             .map_err(|_| BusError::Closed)?;
         self.subscriptions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .push(sender);
         Ok(receiver)
+    }
+
+    async fn close(&self, _deadline: Duration) {
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
     }
 
     fn outbox_placement(&self) -> OutboxPlacement {

@@ -3,13 +3,16 @@
 //! handler and test: the embedded bus (the `events` table is the log) and, later, Kafka.
 
 pub mod embedded;
+pub mod kafka;
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, Notify};
+
+use crate::store::unpublished::OutboxRow;
 
 /// One partition of one topic.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -39,8 +42,14 @@ pub struct Record {
 pub enum BusError {
     #[error("database error in the embedded bus: {0}")]
     Database(#[from] sea_orm::DbErr),
+    #[error("kafka error: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    #[error("partition {0} is no longer owned by this consumer")]
+    NotOwned(TopicPartition),
     #[error("bus closed")]
     Closed,
+    #[error("{0}")]
+    Io(String),
 }
 
 /// Reading and committing one assigned partition.
@@ -62,10 +71,10 @@ pub trait PartitionSource: Send + Sync {
 pub enum AssignmentEvent {
     Assigned(Vec<Arc<dyn PartitionSource>>),
     /// The partitions must be drained and committed, then `done` answered, before anyone else
-    /// may own them.
+    /// may own them. The bus waits for `done` on a blocking thread (a rebalance callback).
     Revoked {
         partitions: Vec<TopicPartition>,
-        done: oneshot::Sender<()>,
+        done: std::sync::mpsc::SyncSender<()>,
     },
 }
 
@@ -77,6 +86,21 @@ pub enum OutboxPlacement {
     InDatabaseLog,
     /// Rows wait for a relay to publish them to an external broker.
     Relay,
+}
+
+/// Publishes outbox rows to an external broker, in the given order.
+#[async_trait]
+pub trait Publisher: Send + Sync {
+    /// One result per row, in order: Ok once the broker acknowledged the row.
+    async fn publish(&self, rows: &[OutboxRow]) -> Vec<Result<(), String>>;
+}
+
+/// What the outbox relay needs from a bus that publishes through it.
+#[derive(Clone)]
+pub struct RelayPort {
+    pub publisher: Arc<dyn Publisher>,
+    /// Signalled after a commit appended rows in this process.
+    pub appended: Arc<Notify>,
 }
 
 /// An event placed in the log by the outbox, reported to the bus after commit.
@@ -91,15 +115,22 @@ pub struct PlacedEvent {
 pub trait Bus: Send + Sync {
     /// Creates missing topics (and their partitions).
     async fn ensure_topics(&self, topics: &[&str]) -> Result<(), BusError>;
-    /// Joins `group` for `topics`; assignment changes arrive on the returned channel.
+    /// Joins `group` for `topics` as `role`; assignment changes arrive on the returned channel.
     async fn subscribe(
         &self,
+        role: &str,
         group: &str,
         topics: &[&'static str],
-    ) -> Result<mpsc::Receiver<AssignmentEvent>, BusError>;
+    ) -> Result<mpsc::UnboundedReceiver<AssignmentEvent>, BusError>;
+    /// Leaves every group and releases the clients, waiting at most `deadline`.
+    async fn close(&self, deadline: Duration);
     fn outbox_placement(&self) -> OutboxPlacement;
     /// The partition count of `topic`, for the outbox's partitioner.
     fn partitions_of(&self, topic: &str) -> u32;
-    /// Wakes consumers of freshly committed events.
+    /// Wakes consumers (embedded) or the relay (Kafka) after a commit appended events.
     fn notify_appended(&self, placed: &[PlacedEvent]);
+    /// The relay port, for buses whose outbox rows are published by the relay.
+    fn relay_port(&self) -> Option<RelayPort> {
+        None
+    }
 }

@@ -51,4 +51,36 @@ pub struct EnvVars {
     pub db_max_connections: String,
     #[envconfig(from = "METRICS_INCLUDE_TENANT_ID", default = "false")]
     pub metrics_include_tenant_id: String,
+    #[envconfig(nested)]
+    pub kafka: KafkaEnvVars,
+}
+
+/// Kafka settings with names operators expect; anything else passes through as
+/// `KAFKA_CONFIG_<KEY>` (see `kafka::passthrough_from_env`).
+#[derive(Envconfig, Clone, Default)]
+pub struct KafkaEnvVars {
+    #[envconfig(from = "KAFKA_TOPIC_PARTITIONS", default = "6")]
+    pub topic_partitions: String,
+    #[envconfig(from = "KAFKA_REPLICATION_FACTOR", default = "1")]
+    pub replication_factor: String,
+    #[envconfig(from = "KAFKA_SESSION_TIMEOUT_MS", default = "45000")]
+    pub session_timeout_ms: String,
+    #[envconfig(from = "KAFKA_SECURITY_PROTOCOL")]
+    pub security_protocol: Option<String>,
+    #[envconfig(from = "KAFKA_SASL_MECHANISM")]
+    pub sasl_mechanism: Option<String>,
+    #[envconfig(from = "KAFKA_SASL_USERNAME")]
+    pub sasl_username: Option<String>,
+    #[envconfig(from = "KAFKA_SASL_PASSWORD")]
+    pub sasl_password: Option<String>,
+    #[envconfig(from = "KAFKA_SSL_CA_LOCATION")]
+    pub ssl_ca_location: Option<String>,
+    #[envconfig(from = "KAFKA_SSL_CERTIFICATE_LOCATION")]
+    pub ssl_certificate_location: Option<String>,
+    #[envconfig(from = "KAFKA_SSL_KEY_LOCATION")]
+    pub ssl_key_location: Option<String>,
+    #[envconfig(from = "OUTBOX_BATCH_SIZE", default = "500")]
+    pub outbox_batch_size: String,
+    #[envconfig(from = "OUTBOX_POLL_INTERVAL_MS", default = "100")]
+    pub outbox_poll_interval_ms: String,
 }

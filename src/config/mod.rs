@@ -3,11 +3,13 @@
 
 mod cli;
 mod env;
+pub mod kafka;
 mod parse;
 mod validate;
 
 pub use cli::{Cli, Command};
-pub use env::EnvVars;
+pub use env::{EnvVars, KafkaEnvVars};
+pub use kafka::KafkaSettings;
 pub use validate::{redact_url_password, ConfigErrors, Settings, TuningSettings, AVAILABLE_ROLES};
 
 /// Exit code for a usage or configuration error (EX_USAGE from sysexits.h).

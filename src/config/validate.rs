@@ -1,7 +1,7 @@
 //! Turns raw environment strings and flags into `Settings`, collecting every problem before
 //! failing so that an operator fixes a bad deployment in one round trip.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::model::RoleName;
 use crate::telemetry::LogFormat;
 
+use super::kafka::{self, KafkaSettings};
 use super::parse::{parse_bool, parse_in_range, parse_value};
 use super::EnvVars;
 
@@ -72,7 +73,8 @@ pub struct Settings {
     pub concurrency: usize,
     pub group_id: Option<String>,
     pub database_url: String,
-    pub kafka_bootstrap_servers: Option<String>,
+    /// Kafka in production; None selects the embedded bus.
+    pub kafka: Option<KafkaSettings>,
     pub http_addr: SocketAddr,
     pub config_dir: PathBuf,
     pub data_dir: PathBuf,
@@ -91,7 +93,7 @@ impl fmt::Debug for Settings {
             .field("concurrency", &self.concurrency)
             .field("group_id", &self.group_id)
             .field("database_url", &redact_url_password(&self.database_url))
-            .field("kafka_bootstrap_servers", &self.kafka_bootstrap_servers)
+            .field("kafka", &self.kafka)
             .field("http_addr", &self.http_addr)
             .field("config_dir", &self.config_dir)
             .field("log_format", &self.log_format)
@@ -107,6 +109,17 @@ impl Settings {
     /// (migrate, ingest) that run no role.
     pub fn from_sources(
         env: &EnvVars,
+        roles_flag: Option<&str>,
+        need_roles: bool,
+    ) -> Result<Self, ConfigErrors> {
+        let passthrough = kafka::passthrough_from_env(std::env::vars());
+        Self::from_sources_with(env, &passthrough, roles_flag, need_roles)
+    }
+
+    /// As `from_sources`, with the `KAFKA_CONFIG_*` pass-through given explicitly.
+    pub fn from_sources_with(
+        env: &EnvVars,
+        kafka_passthrough: &BTreeMap<String, String>,
         roles_flag: Option<&str>,
         need_roles: bool,
     ) -> Result<Self, ConfigErrors> {
@@ -135,18 +148,19 @@ impl Settings {
                 String::new()
             }
         };
-        let kafka_bootstrap_servers = env
+        let kafka = env
             .kafka_bootstrap_servers
             .as_deref()
             .map(str::trim)
             .filter(|servers| !servers.is_empty())
-            .map(str::to_owned);
-        if kafka_bootstrap_servers.is_some() {
-            problems.push(
-                "KAFKA_BOOTSTRAP_SERVERS: the Kafka bus is not available in this version; unset it to use the embedded bus"
-                    .to_owned(),
-            );
-        }
+            .map(|servers| {
+                kafka::validate(
+                    servers.to_owned(),
+                    &env.kafka,
+                    kafka_passthrough,
+                    &mut problems,
+                )
+            });
         let http_addr = parse_value::<SocketAddr>(
             &mut problems,
             "HTTP_ADDR",
@@ -256,7 +270,7 @@ impl Settings {
             concurrency,
             group_id,
             database_url,
-            kafka_bootstrap_servers,
+            kafka,
             http_addr,
             config_dir: PathBuf::from(&env.config_dir),
             data_dir,

@@ -4,9 +4,11 @@
 pub mod database;
 pub mod dead_letters;
 pub mod exceptions;
+pub mod leases;
 pub mod outbox;
 pub mod processed;
 pub mod timeline;
+pub mod unpublished;
 
 use sea_orm::{ConnectionTrait, Statement, Value};
 
