@@ -1,1 +1,19 @@
-//! stub
+//! The integration tests: one binary that drives the real app (HTTP on port 0, actors, embedded
+//! bus) on a fresh SQLite file and a fresh Postgres database per test. Quiet unless TEST_LOG
+//! is set; the Postgres variants need TEST_DATABASE_URL (they skip without it, and fail under
+//! CI=true).
+
+#[macro_use]
+mod helpers;
+
+mod api_edges;
+mod bad_config;
+mod crash;
+mod end_to_end;
+mod health;
+mod ordering;
+mod panics;
+mod poison;
+mod readers;
+mod redelivery;
+mod worker_type;

@@ -1,0 +1,362 @@
+//! The harness: a fresh database per test (a SQLite temp file, or a new database on the
+//! Postgres server at TEST_DATABASE_URL), the real app spawned on port 0, and small readers for
+//! rows, metrics and the bus. Quiet unless TEST_LOG is set.
+
+use std::collections::{HashMap, HashSet};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
+
+use envconfig::Envconfig;
+use exception_worker::app::{App, AppOptions};
+use exception_worker::clock::SystemClock;
+use exception_worker::config::{EnvVars, Settings};
+use exception_worker::handler::FaultHook;
+use exception_worker::ingest::{self, Accepted};
+use exception_worker::packs::Packs;
+use exception_worker::routing::slot_for;
+use exception_worker::telemetry::{self, LogFormat};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+use crate::readers::{metric_sum, processed_by};
+
+pub const CONFIG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config");
+pub const ACME: &str = "acme-capital";
+pub const ACME_KEY: &str = "acme-demo-key";
+pub const GLOBEX_KEY: &str = "globex-demo-key";
+/// Embedded partitions per topic (the default of EMBEDDED_PARTITIONS).
+pub const PARTITIONS: usize = 4;
+/// The roles every pipeline test runs.
+pub const PIPELINE_ROLES: [&str; 3] = ["intake", "triage", "policy"];
+
+const WAIT_LIMIT: Duration = Duration::from_secs(10);
+const WAIT_STEP: Duration = Duration::from_millis(20);
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var_os("TEST_LOG").is_some() {
+        telemetry::init(LogFormat::Pretty, std::io::stdout);
+    }
+});
+
+/// Runs each named scenario (an `async fn(Backend)`) as two tests: `<scenario>::sqlite` and
+/// `<scenario>::postgres`.
+macro_rules! on_both_backends {
+    ($($scenario:ident),+ $(,)?) => {
+        $(
+            mod $scenario {
+                #[actix_rt::test]
+                async fn sqlite() {
+                    super::$scenario($crate::helpers::Backend::Sqlite).await
+                }
+
+                #[actix_rt::test]
+                async fn postgres() {
+                    super::$scenario($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )+
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database that lives as long as the test: a temp directory for SQLite, a uniquely named
+/// database for Postgres (dropped, best effort, when this value is dropped).
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// None when the Postgres variant must be skipped (TEST_DATABASE_URL unset outside CI).
+    pub async fn create(backend: Backend) -> Option<TestDb> {
+        LazyLock::force(&TRACING);
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("Failed to create a temp directory");
+                let url = format!("sqlite://{}/t.db?mode=rwc", dir.path().display());
+                Some(TestDb {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                })
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_server_url()?;
+                let name = format!("ew_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(admin_url.as_str())
+                    .await
+                    .expect("Failed to connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#))
+                    .await
+                    .expect("Failed to create the test database");
+                let _closed = admin.close().await;
+                Some(TestDb {
+                    url: with_database_name(&admin_url, &name),
+                    _dir: None,
+                    postgres: Some((admin_url, name)),
+                })
+            }
+        }
+    }
+}
+
+impl TestDb {
+    /// A connection of the test's own, e.g. to change rows while no app runs.
+    pub async fn connect(&self) -> DatabaseConnection {
+        Database::connect(self.url.as_str())
+            .await
+            .expect("Failed to connect to the test database")
+    }
+}
+
+fn postgres_server_url() -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
+            "TEST_DATABASE_URL is not set but CI=true: the Postgres variant of every test must run in CI \
+             (e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)"
+        ),
+        _ => {
+            eprintln!("note: skipping the Postgres variant: TEST_DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
+/// `postgres://user@host:port/any?query` with its database replaced by `name`.
+fn with_database_name(url: &str, name: &str) -> String {
+    let (address, query) = match url.split_once('?') {
+        Some((address, query)) => (address, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = address.find("://").map_or(0, |index| index + 3);
+    let base = match address[authority_start..].find('/') {
+        Some(slash) => &address[..authority_start + slash],
+        None => address,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on: use a thread.
+        let dropper = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async move {
+                let admin = Database::connect(admin_url.as_str()).await.ok()?;
+                let sql = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
+                let _dropped = admin.execute_unprepared(&sql).await;
+                admin.close().await.ok()
+            })
+        });
+        let _best_effort = dropper.join();
+    }
+}
+
+/// How to start one app: environment entries, the `--roles` flag and a fault hook.
+pub struct Setup {
+    env: HashMap<String, String>,
+    roles: Option<String>,
+    faults: Option<Arc<dyn FaultHook>>,
+}
+
+impl Setup {
+    pub fn new(db: &TestDb) -> Self {
+        let env = [
+            ("DATABASE_URL", db.url.as_str()),
+            ("CONFIG_DIR", CONFIG_DIR),
+            ("HTTP_ADDR", "127.0.0.1:0"),
+            ("CONCURRENCY", "2"),
+            ("COMMIT_INTERVAL_MS", "50"),
+            ("MAX_ATTEMPTS", "3"),
+            ("RETRY_BACKOFF_BASE_MS", "5"),
+            ("RETRY_BACKOFF_MAX_MS", "50"),
+            ("SHUTDOWN_TIMEOUT_SECS", "10"),
+            ("DB_MAX_CONNECTIONS", "5"),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect();
+        Self {
+            env,
+            roles: Some(PIPELINE_ROLES.join(",")),
+            faults: None,
+        }
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    /// The `--roles` flag; None leaves the choice to WORKER_TYPE.
+    pub fn roles(mut self, roles: Option<&str>) -> Self {
+        self.roles = roles.map(str::to_owned);
+        self
+    }
+
+    pub fn faults(mut self, hook: Arc<dyn FaultHook>) -> Self {
+        self.faults = Some(hook);
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let env = EnvVars::init_from_hashmap(&self.env).expect("Failed to read the test env");
+        let settings = Settings::from_sources(&env, self.roles.as_deref(), true)
+            .unwrap_or_else(|errors| panic!("{errors}"));
+        let packs = Packs::load(Path::new(CONFIG_DIR)).expect("Failed to load the packs");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("Failed to bind port 0");
+        let options = AppOptions {
+            clock: Arc::new(SystemClock),
+            faults: self.faults,
+            listener: Some(listener),
+            ..AppOptions::default()
+        };
+        let app = App::build(settings, Arc::new(packs), options)
+            .await
+            .expect("Failed to build the app");
+        TestApp {
+            address: format!("http://127.0.0.1:{}", app.http_port),
+            db: app.db.clone(),
+            client: reqwest::Client::new(),
+            app,
+        }
+    }
+}
+
+/// The default app: intake, triage and policy over `db`.
+pub async fn spawn_app(db: &TestDb) -> TestApp {
+    Setup::new(db).spawn().await
+}
+
+pub struct TestApp {
+    pub app: App,
+    pub address: String,
+    pub db: DatabaseConnection,
+    pub client: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn post_exception(&self, api_key: Option<&str>, body: &str) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}/v1/exceptions", self.address))
+            .header("Content-Type", "application/json")
+            .body(body.to_owned());
+        if let Some(key) = api_key {
+            request = request.bearer_auth(key);
+        }
+        request.send().await.expect("Failed to POST")
+    }
+
+    pub async fn get_exception(&self, api_key: Option<&str>, id: &str) -> reqwest::Response {
+        let mut request = self
+            .client
+            .get(format!("{}/v1/exceptions/{id}", self.address));
+        if let Some(key) = api_key {
+            request = request.bearer_auth(key);
+        }
+        request.send().await.expect("Failed to GET")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("Failed to GET")
+    }
+
+    /// Puts ExceptionIngested events for `tenant` on the bus, in order, in one transaction.
+    pub async fn ingest(&self, tenant: &str, payloads: &[serde_json::Value]) -> Vec<Accepted> {
+        let envelopes = payloads
+            .iter()
+            .map(|payload| {
+                ingest::prepare(
+                    tenant,
+                    &HashSet::new(),
+                    payload.to_string().as_bytes(),
+                    chrono::Utc::now(),
+                )
+                .expect("Failed to prepare an exception")
+            })
+            .collect();
+        ingest::append(&self.db, self.app.bus.as_ref(), envelopes)
+            .await
+            .expect("Failed to append exceptions")
+    }
+
+    /// Sum of the series of `name` (without the `exception_worker_` prefix) whose labels
+    /// include every pair of `labels`.
+    pub fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        metric_sum(&self.app.metrics.render(), name, labels)
+    }
+
+    /// Waits until `role` has processed `expected` events in the database.
+    pub async fn wait_for_processed(&self, role: &str, expected: i64) {
+        let what = format!("{role} has processed {expected} event(s)");
+        wait_until(&what, async || {
+            processed_by(&self.db, role).await == expected
+        })
+        .await;
+    }
+
+    /// Waits until every role has recorded `expected` duplicates in this app's metrics.
+    pub async fn wait_for_duplicates(&self, expected: f64) {
+        for role in PIPELINE_ROLES {
+            let what = format!("{role} counted {expected} duplicate(s)");
+            wait_until(&what, async || self.duplicates(role) == expected).await;
+        }
+    }
+
+    pub fn duplicates(&self, role: &str) -> f64 {
+        let labels = [("role", role), ("outcome", "duplicate")];
+        self.metric("events_processed_total", &labels)
+    }
+}
+
+/// Polls `check` every 20 ms until it holds; panics after 10 s naming what was awaited.
+pub async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + WAIT_LIMIT;
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {WAIT_LIMIT:?} waiting until {what}"
+        );
+        actix_rt::time::sleep(WAIT_STEP).await;
+    }
+}
+
+/// The embedded partition of an exception of `tenant` (the handler slot is the same hash).
+pub fn partition_of(tenant: &str, exception_id: &str) -> usize {
+    slot_for(&format!("{tenant}:{exception_id}"), PARTITIONS)
+}
+
+/// `count` exception ids with `prefix` whose events land on `partition`.
+pub fn ids_on_partition(tenant: &str, prefix: &str, partition: usize, count: usize) -> Vec<String> {
+    (0..)
+        .map(|n| format!("{prefix}-{n}"))
+        .filter(|id| partition_of(tenant, id) == partition)
+        .take(count)
+        .collect()
+}
