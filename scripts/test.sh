@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The test command: formatting, lints, then every test of the workspace on SQLite and on a real
-# Postgres. TEST_DATABASE_URL points at a Postgres server whose user may create databases
-# (default: the local server on 127.0.0.1:5432). Under CI=true the Postgres tests never skip.
+# The test command: formatting, lints, then every test of the workspace on SQLite, on a real
+# Postgres and on a real Kafka-protocol broker. TEST_DATABASE_URL points at a Postgres server
+# whose user may create databases (default: the local server on 127.0.0.1:5432). Under CI=true
+# the Postgres and Kafka tests never skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,19 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is required: install the Rust toolchain from https://rustup.rs" >&2
   exit 1
 fi
+
+# A real Kafka-protocol broker for the Kafka tests: the one KAFKA_BOOTSTRAP_SERVERS names, or a
+# tansu broker installed into .tools/ and started on a free loopback port for this run.
+if [ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
+  export TEST_KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS}"
+else
+  echo "==> starting a tansu broker (scripts/kafka-broker.sh)"
+  TEST_KAFKA_BOOTSTRAP_SERVERS="$(scripts/kafka-broker.sh start)"
+  export TEST_KAFKA_BOOTSTRAP_SERVERS
+  trap 'scripts/kafka-broker.sh stop >/dev/null 2>&1 || true' EXIT
+fi
+# The binary under test must not pick up the caller's broker by accident.
+unset KAFKA_BOOTSTRAP_SERVERS
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check

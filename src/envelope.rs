@@ -169,7 +169,7 @@ mod rfc3339 {
         value: &DateTime<Utc>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&value.to_rfc3339_opts(SecondsFormat::Micros, true))
+        serializer.serialize_str(&value.to_rfc3339_opts(SecondsFormat::AutoSi, true))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(

@@ -59,6 +59,8 @@ pub struct EnvVars {
 /// `KAFKA_CONFIG_<KEY>` (see `kafka::passthrough_from_env`).
 #[derive(Envconfig, Clone, Default)]
 pub struct KafkaEnvVars {
+    #[envconfig(from = "KAFKA_TOPIC_PREFIX", default = "")]
+    pub topic_prefix: String,
     #[envconfig(from = "KAFKA_TOPIC_PARTITIONS", default = "6")]
     pub topic_partitions: String,
     #[envconfig(from = "KAFKA_REPLICATION_FACTOR", default = "1")]

@@ -14,6 +14,9 @@ pub const PASSTHROUGH_PREFIX: &str = "KAFKA_CONFIG_";
 #[derive(Clone)]
 pub struct KafkaSettings {
     pub bootstrap_servers: String,
+    /// Prepended to every topic name on the broker (e.g. `staging.`), so several deployments
+    /// can share a cluster.
+    pub topic_prefix: String,
     pub topic_partitions: i32,
     pub replication_factor: i32,
     /// librdkafka properties applied to every client (named settings and pass-through).
@@ -35,6 +38,7 @@ impl fmt::Debug for KafkaSettings {
             .collect();
         f.debug_struct("KafkaSettings")
             .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("topic_prefix", &self.topic_prefix)
             .field("topic_partitions", &self.topic_partitions)
             .field("replication_factor", &self.replication_factor)
             .field("client_properties", &shown)
@@ -141,8 +145,18 @@ pub fn validate(
             "KAFKA_BOOTSTRAP_SERVERS: '{bootstrap_servers}' has an empty entry"
         ));
     }
+    let topic_prefix = env.topic_prefix.trim().to_owned();
+    if !topic_prefix
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        problems.push(format!(
+            "KAFKA_TOPIC_PREFIX: '{topic_prefix}' may only hold letters, digits, '.', '_' and '-'"
+        ));
+    }
     KafkaSettings {
         bootstrap_servers,
+        topic_prefix,
         topic_partitions,
         replication_factor,
         client_properties,

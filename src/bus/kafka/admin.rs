@@ -21,7 +21,11 @@ pub async fn ensure_topics(settings: &KafkaSettings, topics: &[&str]) -> Result<
         config.remove(key);
     }
     let admin: AdminClient<DefaultClientContext> = config.create()?;
-    let new_topics: Vec<NewTopic<'_>> = topics
+    let names: Vec<String> = topics
+        .iter()
+        .map(|topic| super::physical_topic(settings, topic))
+        .collect();
+    let new_topics: Vec<NewTopic<'_>> = names
         .iter()
         .map(|topic| {
             NewTopic::new(

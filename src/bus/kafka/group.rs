@@ -24,6 +24,7 @@ pub type GroupConsumer = StreamConsumer<GroupContext>;
 
 pub struct GroupContext {
     role: String,
+    topic_prefix: String,
     events: mpsc::UnboundedSender<AssignmentEvent>,
     consumer: OnceLock<Weak<GroupConsumer>>,
     owned: Mutex<HashMap<TopicPartition, Arc<KafkaPartition>>>,
@@ -58,8 +59,16 @@ impl GroupContext {
             };
             match consumer.split_partition_queue(&tp.topic, tp.partition) {
                 Some(queue) => {
-                    let partition =
-                        Arc::new(KafkaPartition::new(tp.clone(), consumer.clone(), queue));
+                    let logical = tp
+                        .topic
+                        .strip_prefix(&self.topic_prefix)
+                        .unwrap_or(&tp.topic);
+                    let partition = Arc::new(KafkaPartition::new(
+                        tp.clone(),
+                        logical,
+                        consumer.clone(),
+                        queue,
+                    ));
                     self.owned().insert(tp, partition.clone());
                     sources.push(partition);
                 }
@@ -177,6 +186,7 @@ pub fn join(
     let (events, receiver) = mpsc::unbounded_channel();
     let context = GroupContext {
         role: role.to_owned(),
+        topic_prefix: settings.topic_prefix.clone(),
         events,
         consumer: OnceLock::new(),
         owned: Mutex::new(HashMap::new()),
@@ -195,7 +205,12 @@ pub fn join(
     }
     let consumer: Arc<GroupConsumer> = Arc::new(config.create_with_context(context)?);
     let _set_once = consumer.context().consumer.set(Arc::downgrade(&consumer));
-    consumer.subscribe(topics)?;
+    let physical: Vec<String> = topics
+        .iter()
+        .map(|topic| super::physical_topic(settings, topic))
+        .collect();
+    let physical: Vec<&str> = physical.iter().map(String::as_str).collect();
+    consumer.subscribe(&physical)?;
     let (stop, stopped) = oneshot::channel();
     let loop_name = format!("{role} main-queue");
     let thread = std::thread::Builder::new()

@@ -51,6 +51,11 @@ impl KafkaBus {
     }
 }
 
+/// The broker's name of a topic: the configured prefix, then the topic.
+pub(crate) fn physical_topic(settings: &KafkaSettings, topic: &str) -> String {
+    format!("{}{topic}", settings.topic_prefix)
+}
+
 /// Properties every client shares: the bootstrap servers and the operator's settings.
 pub(crate) fn base_config(settings: &KafkaSettings) -> ClientConfig {
     let mut config = ClientConfig::new();
@@ -141,7 +146,10 @@ impl Bus for KafkaBus {
 
     fn relay_port(&self) -> Option<RelayPort> {
         Some(RelayPort {
-            publisher: Arc::new(publisher::KafkaPublisher::new(self.producer.clone())),
+            publisher: Arc::new(publisher::KafkaPublisher::new(
+                self.producer.clone(),
+                self.settings.topic_prefix.clone(),
+            )),
             appended: self.appended.clone(),
         })
     }

@@ -23,7 +23,9 @@ const BROKER_TIMEOUT: Duration = Duration::from_secs(10);
 const END_OFFSET_REFRESH: Duration = Duration::from_secs(5);
 
 pub struct KafkaPartition {
+    /// The broker's topic name (with the prefix) and partition.
     tp: TopicPartition,
+    /// The topic as the roles know it (without the prefix).
     topic: Arc<str>,
     consumer: Arc<GroupConsumer>,
     queue: tokio::sync::Mutex<StreamPartitionQueue<GroupContext>>,
@@ -36,11 +38,12 @@ pub struct KafkaPartition {
 impl KafkaPartition {
     pub fn new(
         tp: TopicPartition,
+        logical_topic: &str,
         consumer: Arc<GroupConsumer>,
         queue: StreamPartitionQueue<GroupContext>,
     ) -> Self {
         Self {
-            topic: Arc::from(tp.topic.as_str()),
+            topic: Arc::from(logical_topic),
             tp,
             consumer,
             queue: tokio::sync::Mutex::new(queue),

@@ -17,23 +17,31 @@ const QUEUE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct KafkaPublisher {
     producer: FutureProducer,
+    topic_prefix: String,
 }
 
 impl KafkaPublisher {
-    pub fn new(producer: FutureProducer) -> Self {
-        Self { producer }
+    pub fn new(producer: FutureProducer, topic_prefix: String) -> Self {
+        Self {
+            producer,
+            topic_prefix,
+        }
     }
 }
 
 #[async_trait]
 impl Publisher for KafkaPublisher {
     async fn publish(&self, rows: &[OutboxRow]) -> Vec<Result<(), String>> {
-        let deliveries = rows.iter().map(|row| {
+        let topics: Vec<String> = rows
+            .iter()
+            .map(|row| format!("{}{}", self.topic_prefix, row.topic))
+            .collect();
+        let deliveries = rows.iter().zip(&topics).map(|(row, topic)| {
             let headers = OwnedHeaders::new().insert(Header {
                 key: "event_type",
                 value: Some(row.event_type.as_bytes()),
             });
-            let record = FutureRecord::to(&row.topic)
+            let record = FutureRecord::to(topic)
                 .key(row.key.as_bytes())
                 .payload(row.envelope.as_bytes())
                 .headers(headers);
