@@ -4,7 +4,7 @@
 FROM rust:1.95-slim-bookworm AS builder
 WORKDIR /build
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends pkg-config=* cmake=* g++=* \
+    && apt-get install -y --no-install-recommends pkg-config=* make=* g++=* libssl-dev=* zlib1g-dev=* \
     && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first, in their own layer: source edits do not rebuild them.
@@ -25,7 +25,7 @@ RUN touch src/main.rs src/lib.rs entity/src/lib.rs migration/src/lib.rs \
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates=* \
+    && apt-get install -y --no-install-recommends ca-certificates=* libssl3=* zlib1g=* \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 worker \
     && useradd --system --uid 10001 --gid worker --home-dir /app --shell /usr/sbin/nologin worker

@@ -20,12 +20,14 @@ use crate::handler::{FaultHook, HandlerDeps};
 use crate::health::Health;
 use crate::http::{serve, HttpState};
 use crate::metrics::Metrics;
-use crate::model::topics;
+use crate::model::{topics, RoleName};
 use crate::overseer::{Overseer, RelayPlan, RolePlan, Shutdown, ShutdownReport};
 use crate::packs::Packs;
 use crate::relay::RelayFaultHook;
 use crate::roles;
+use crate::sla_monitor::{SlaMonitor, StopMonitor};
 use crate::store::database;
+use crate::tools::ToolRunner;
 
 /// How often the database is pinged for readiness.
 const DATABASE_PROBE_INTERVAL: Duration = Duration::from_secs(2);
@@ -56,6 +58,8 @@ pub struct App {
     pub bus: Arc<dyn Bus>,
     pub health: Health,
     pub metrics: Metrics,
+    /// The SLA monitor, when this process runs the sla_monitor role.
+    pub sla_monitor: Option<Addr<SlaMonitor>>,
     settings: Settings,
     overseer: Addr<Overseer>,
     server: ServerHandle,
@@ -139,9 +143,15 @@ impl App {
             tuning: settings.tuning.clone(),
             allow_future_schema: settings.allow_future_schema,
             faults: options.faults,
+            tools: ToolRunner::new(settings.tools.clone())
+                .context("Failed to build the tool runner")?,
         });
         let mut plans = Vec::new();
-        for role_name in &settings.roles {
+        let consumer_roles = settings
+            .roles
+            .iter()
+            .filter(|role| **role != RoleName::SlaMonitor);
+        for role_name in consumer_roles {
             let role = roles::for_name(*role_name)
                 .with_context(|| format!("role {role_name} is not available in this version"))?;
             plans.push(RolePlan {
@@ -150,6 +160,17 @@ impl App {
                 concurrency: settings.concurrency,
             });
         }
+        let sla_monitor = settings.roles.contains(&RoleName::SlaMonitor).then(|| {
+            SlaMonitor::new(
+                db.clone(),
+                bus.clone(),
+                options.clock.clone(),
+                metrics.clone(),
+                instance_id(),
+                settings.sla.clone(),
+            )
+            .start()
+        });
         let relay = relay_plan(&settings, options.relay_faults);
         let overseer = Overseer::new(deps, plans, relay).start();
         let listener = match options.listener {
@@ -181,6 +202,7 @@ impl App {
             bus,
             health,
             metrics,
+            sla_monitor,
             settings,
             overseer,
             server: server_handle,
@@ -212,6 +234,9 @@ impl App {
 
     async fn stop(self, commit: bool) -> ShutdownReport {
         self.health.set_draining();
+        if let Some(monitor) = &self.sla_monitor {
+            let _monitor_gone = monitor.send(StopMonitor).await;
+        }
         let deadline = self.settings.tuning.shutdown_timeout;
         let request = self.overseer.send(Shutdown { deadline, commit });
         let report = match actix_rt::time::timeout(deadline + Duration::from_secs(5), request).await

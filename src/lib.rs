@@ -34,5 +34,7 @@ pub mod pool;
 pub mod relay;
 pub mod roles;
 pub mod routing;
+pub mod sla_monitor;
 pub mod store;
 pub mod telemetry;
+pub mod tools;

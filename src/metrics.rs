@@ -28,6 +28,7 @@ pub struct Metrics {
     pub outbox_published: IntCounter,
     pub outbox_publish_failures: IntCounter,
     pub rebalances: IntCounterVec,
+    pub sla_flags: IntCounterVec,
 }
 
 impl Metrics {
@@ -68,6 +69,7 @@ impl Metrics {
             outbox_published: IntCounter::new("outbox_published_total", "Outbox rows published by the relay.")?,
             outbox_publish_failures: IntCounter::new("outbox_publish_failures_total", "Outbox rows the broker refused; they stay for the next pass.")?,
             rebalances: IntCounterVec::new(Opts::new("rebalances_total", "Consumer group rebalances, by role and kind (assign, revoke, error)."), &["role", "kind"])?,
+            sla_flags: IntCounterVec::new(Opts::new("sla_flags_total", "SLA flags set by this process, by kind (imminent, breached)."), &["kind"])?,
             registry,
         };
         metrics.register_all()?;
@@ -105,6 +107,7 @@ impl Metrics {
         self.registry
             .register(Box::new(self.outbox_publish_failures.clone()))?;
         self.registry.register(Box::new(self.rebalances.clone()))?;
+        self.registry.register(Box::new(self.sla_flags.clone()))?;
         Ok(())
     }
 

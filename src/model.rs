@@ -76,6 +76,30 @@ impl ExceptionStatus {
     }
 }
 
+impl ExceptionStatus {
+    /// Resolved and escalated exceptions need no more automated work.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, ExceptionStatus::Resolved | ExceptionStatus::Escalated)
+    }
+}
+
+impl FromStr for ExceptionStatus {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        [
+            ExceptionStatus::Open,
+            ExceptionStatus::Analyzing,
+            ExceptionStatus::InProgress,
+            ExceptionStatus::Resolved,
+            ExceptionStatus::Escalated,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == value)
+        .ok_or_else(|| format!("unknown exception status '{value}'"))
+    }
+}
+
 impl fmt::Display for ExceptionStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -177,5 +201,13 @@ pub mod event_types {
     pub const POLICY_EVALUATION_COMPLETED: &str = "PolicyEvaluationCompleted";
     pub const PLAYBOOK_MATCHED: &str = "PlaybookMatched";
     pub const EXCEPTION_ESCALATED: &str = "ExceptionEscalated";
+    pub const PLAYBOOK_STEP_COMPLETION_REQUESTED: &str = "PlaybookStepCompletionRequested";
+    pub const TOOL_EXECUTION_REQUESTED: &str = "ToolExecutionRequested";
+    pub const TOOL_EXECUTION_COMPLETED: &str = "ToolExecutionCompleted";
+    pub const PLAYBOOK_COMPLETED: &str = "PlaybookCompleted";
+    pub const EXCEPTION_RESOLVED: &str = "ExceptionResolved";
+    pub const SLA_IMMINENT: &str = "SLAImminent";
+    pub const SLA_EXPIRED: &str = "SLAExpired";
+    pub const FEEDBACK_CAPTURED: &str = "FeedbackCaptured";
     pub const DEAD_LETTERED: &str = "DeadLettered";
 }

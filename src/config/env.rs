@@ -51,6 +51,14 @@ pub struct EnvVars {
     pub db_max_connections: String,
     #[envconfig(from = "METRICS_INCLUDE_TENANT_ID", default = "false")]
     pub metrics_include_tenant_id: String,
+    #[envconfig(from = "TOOL_ALLOWED_HOSTS", default = "")]
+    pub tool_allowed_hosts: String,
+    #[envconfig(from = "TOOL_MAX_ATTEMPTS", default = "3")]
+    pub tool_max_attempts: String,
+    #[envconfig(from = "SLA_CHECK_INTERVAL_SECS", default = "30")]
+    pub sla_check_interval_secs: String,
+    #[envconfig(from = "SLA_IMMINENT_THRESHOLD", default = "0.8")]
+    pub sla_imminent_threshold: String,
     #[envconfig(nested)]
     pub kafka: KafkaEnvVars,
 }

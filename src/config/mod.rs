@@ -10,7 +10,9 @@ mod validate;
 pub use cli::{Cli, Command};
 pub use env::{EnvVars, KafkaEnvVars};
 pub use kafka::KafkaSettings;
-pub use validate::{redact_url_password, ConfigErrors, Settings, TuningSettings, AVAILABLE_ROLES};
+pub use validate::{
+    redact_url_password, ConfigErrors, Settings, SlaSettings, TuningSettings, AVAILABLE_ROLES,
+};
 
 /// Exit code for a usage or configuration error (EX_USAGE from sysexits.h).
 pub const EXIT_CONFIG: i32 = 64;

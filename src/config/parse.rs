@@ -50,3 +50,14 @@ where
         }
     }
 }
+
+/// A number in 0..=1 (exclusive of 0).
+pub(super) fn parse_fraction(problems: &mut Vec<String>, name: &str, raw: &str) -> f64 {
+    match raw.trim().parse::<f64>() {
+        Ok(value) if value > 0.0 && value <= 1.0 => value,
+        _ => {
+            problems.push(format!("{name}: '{raw}' is not a fraction in (0, 1]"));
+            0.8
+        }
+    }
+}

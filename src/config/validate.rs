@@ -12,11 +12,12 @@ use crate::model::RoleName;
 use crate::telemetry::LogFormat;
 
 use super::kafka::{self, KafkaSettings};
-use super::parse::{parse_bool, parse_in_range, parse_value};
+use super::parse::{parse_bool, parse_fraction, parse_in_range, parse_value};
 use super::EnvVars;
+use crate::tools::ToolSettings;
 
-/// Roles this build can run. The others are refused at start rather than run as stubs.
-pub const AVAILABLE_ROLES: [RoleName; 3] = [RoleName::Intake, RoleName::Triage, RoleName::Policy];
+/// The roles `--roles all` runs.
+pub const AVAILABLE_ROLES: [RoleName; 7] = RoleName::ALL;
 
 /// Every configuration problem found, one per line when displayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +85,16 @@ pub struct Settings {
     pub db_max_connections: u32,
     pub metrics_include_tenant_id: bool,
     pub tuning: TuningSettings,
+    pub tools: ToolSettings,
+    pub sla: SlaSettings,
+}
+
+/// The SLA monitor's schedule and threshold.
+#[derive(Debug, Clone)]
+pub struct SlaSettings {
+    pub check_interval: Duration,
+    /// Fraction of the SLA window after which an exception is flagged imminent.
+    pub imminent_threshold: f64,
 }
 
 impl fmt::Debug for Settings {
@@ -262,6 +273,36 @@ impl Settings {
         if tuning.retry_backoff_base > tuning.retry_backoff_max {
             problems.push("RETRY_BACKOFF_BASE_MS: must not exceed RETRY_BACKOFF_MAX_MS".to_owned());
         }
+        let tools = ToolSettings {
+            allowed_hosts: env
+                .tool_allowed_hosts
+                .split(',')
+                .map(|host| host.trim().to_ascii_lowercase())
+                .filter(|host| !host.is_empty())
+                .collect(),
+            max_attempts: parse_in_range(
+                &mut problems,
+                "TOOL_MAX_ATTEMPTS",
+                &env.tool_max_attempts,
+                1,
+                100,
+            ),
+            ..ToolSettings::default()
+        };
+        let sla = SlaSettings {
+            check_interval: Duration::from_secs(parse_in_range(
+                &mut problems,
+                "SLA_CHECK_INTERVAL_SECS",
+                &env.sla_check_interval_secs,
+                1,
+                86_400,
+            )),
+            imminent_threshold: parse_fraction(
+                &mut problems,
+                "SLA_IMMINENT_THRESHOLD",
+                &env.sla_imminent_threshold,
+            ),
+        };
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
         }
@@ -280,6 +321,8 @@ impl Settings {
             db_max_connections,
             metrics_include_tenant_id,
             tuning,
+            tools,
+            sla,
         })
     }
 
@@ -331,12 +374,9 @@ fn parse_roles(
             roles.extend(AVAILABLE_ROLES);
         } else {
             match RoleName::from_str(name) {
-                Ok(role) if AVAILABLE_ROLES.contains(&role) => {
+                Ok(role) => {
                     roles.insert(role);
                 }
-                Ok(role) => problems.push(format!(
-                    "{source}: role '{role}' is not available in this version (available: intake, triage, policy)"
-                )),
                 Err(reason) => problems.push(format!("{source}: {reason}")),
             }
         }

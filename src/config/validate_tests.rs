@@ -29,7 +29,7 @@ fn the_scaling_guide_line_is_accepted() {
 #[test]
 fn every_problem_is_reported_at_once() {
     let env = env_of(&[
-        ("WORKER_TYPE", "triage,bogus,playbook"),
+        ("WORKER_TYPE", "triage,bogus,reviewer"),
         ("CONCURRENCY", "0"),
         ("HTTP_ADDR", "nowhere"),
         ("LOG_FORMAT", "xml"),
@@ -41,7 +41,7 @@ fn every_problem_is_reported_at_once() {
     let text = errors.to_string();
     for expected in [
         "bogus",
-        "playbook",
+        "reviewer",
         "CONCURRENCY",
         "HTTP_ADDR",
         "LOG_FORMAT",

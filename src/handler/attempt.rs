@@ -7,7 +7,7 @@ use super::failure::AttemptFailure;
 use super::HandlerDeps;
 use crate::bus::PlacedEvent;
 use crate::envelope::Envelope;
-use crate::roles::{Role, RoleContext};
+use crate::roles::{PrepareContext, Role, RoleContext};
 use crate::store::{exceptions, outbox, processed};
 
 pub enum AttemptOutcome {
@@ -32,6 +32,15 @@ pub async fn run(
         ))
     })?;
     let domain = deps.packs.domain_of(tenant);
+    let prepare = PrepareContext {
+        event: envelope,
+        db: &deps.db,
+        tenant,
+        domain,
+        clock: deps.clock.as_ref(),
+        tools: &deps.tools,
+    };
+    let prepared = role.prepare(&prepare).await?;
     let txn = deps.db.begin().await?;
     if let Some(exception_id) = &envelope.exception_id {
         if let Some(owner) = exceptions::owner_of(&txn, exception_id).await? {
@@ -56,6 +65,7 @@ pub async fn run(
         deps.clock.as_ref(),
         role_name,
     );
+    ctx.prepared = prepared;
     role.handle(&mut ctx).await?;
     let emitted = ctx.into_emitted();
     let placed = outbox::append(&txn, deps.bus.as_ref(), &emitted).await?;

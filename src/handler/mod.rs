@@ -27,6 +27,7 @@ use crate::model::RoleName;
 use crate::packs::Packs;
 use crate::roles::Role;
 use crate::store::dead_letters::{self, DeadLetter};
+use crate::tools::ToolRunner;
 
 /// Points where tests inject failures: before the effect (a panic or an error inside the role
 /// call) and after the commit (a crash between the effect and the acknowledgement).
@@ -46,6 +47,7 @@ pub struct HandlerDeps {
     pub tuning: TuningSettings,
     pub allow_future_schema: bool,
     pub faults: Option<Arc<dyn FaultHook>>,
+    pub tools: ToolRunner,
 }
 
 /// How one record ended.

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::auth::{tenant_of, unauthorized};
 use super::HttpState;
 use crate::ingest;
-use crate::store::{exceptions, timeline};
+use crate::store::{exceptions, steps, timeline};
 
 /// Timeline entries returned at most.
 const TIMELINE_LIMIT: u64 = 500;
@@ -54,6 +54,22 @@ pub async fn show(
     let found = exceptions::find(&state.db, &tenant.tenant_id, &exception_id).await;
     let events =
         timeline::of_exception(&state.db, &tenant.tenant_id, &exception_id, TIMELINE_LIMIT).await;
+    let run = steps::of_exception(&state.db, &tenant.tenant_id, &exception_id)
+        .await
+        .unwrap_or_default();
+    let run: Vec<_> = run
+        .iter()
+        .map(|step| {
+            json!({
+                "step_number": step.step_number,
+                "action": step.action,
+                "status": step.status,
+                "actor": step.actor,
+                "execution_id": step.execution_id,
+                "completed_at": step.completed_at,
+            })
+        })
+        .collect();
     match (found, events) {
         (Ok(Some(row)), Ok(events)) => HttpResponse::Ok().json(json!({
             "exception_id": row.exception_id,
@@ -71,6 +87,9 @@ pub async fn show(
             "occurred_at": row.occurred_at,
             "created_at": row.created_at,
             "updated_at": row.updated_at,
+            "sla_imminent_at": row.sla_imminent_at,
+            "sla_breached_at": row.sla_breached_at,
+            "steps": run,
             "events": events,
         })),
         // Accepted but not yet through intake: the timeline proves it exists for this tenant.

@@ -4,6 +4,7 @@
 mod auth;
 mod exceptions_api;
 mod probes;
+mod steps_api;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -48,6 +49,10 @@ pub fn serve(listener: TcpListener, state: HttpState) -> std::io::Result<Server>
                     .route(
                         "/exceptions/{exception_id}",
                         web::get().to(exceptions_api::show),
+                    )
+                    .route(
+                        "/exceptions/{exception_id}/steps/{step_number}/complete",
+                        web::post().to(steps_api::complete),
                     ),
             )
     })

@@ -2,14 +2,17 @@
 //! the handler's transaction. Roles hold no transport code; they read and write through
 //! `store` and emit through `RoleContext::emit`.
 
+pub mod feedback;
 pub mod intake;
+pub mod playbook;
 pub mod policy;
+pub mod tool;
 pub mod triage;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sea_orm::{DatabaseTransaction, DbErr};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -18,6 +21,7 @@ use crate::envelope::Envelope;
 use crate::model::RoleName;
 use crate::packs::{DomainPack, Packs, TenantPack};
 use crate::store::outbox::OutgoingEvent;
+use crate::tools::ToolRunner;
 
 /// Namespace of ids derived from other ids (emitted event ids, exception ids).
 pub const DERIVED_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_52a4_9b0e_4c1e_9d27_3a8e_5b6d_0c41);
@@ -47,7 +51,20 @@ pub struct RoleContext<'a> {
     pub domain: &'a DomainPack,
     pub clock: &'a dyn Clock,
     pub role: RoleName,
+    /// What `Role::prepare` returned for this event (Null when the role prepares nothing).
+    pub prepared: Value,
     emitted: Vec<OutgoingEvent>,
+}
+
+/// What a role may use in `prepare`, before its transaction opens: for work that leaves the
+/// database (a tool's HTTP call) and must not hold a transaction while it waits.
+pub struct PrepareContext<'a> {
+    pub event: &'a Envelope,
+    pub db: &'a DatabaseConnection,
+    pub tenant: &'a TenantPack,
+    pub domain: &'a DomainPack,
+    pub clock: &'a dyn Clock,
+    pub tools: &'a ToolRunner,
 }
 
 impl<'a> RoleContext<'a> {
@@ -69,6 +86,7 @@ impl<'a> RoleContext<'a> {
             domain,
             clock,
             role,
+            prepared: Value::Null,
             emitted: Vec::new(),
         }
     }
@@ -135,6 +153,12 @@ pub trait Role: Send + Sync {
     fn input_topics(&self) -> &'static [&'static str];
     /// Whether `event_type` on `topic` is this role's to handle; anything else is dead-lettered.
     fn accepts(&self, topic: &str, event_type: &str) -> bool;
+    /// Work outside the transaction, before it; its result reaches `handle` as
+    /// `RoleContext::prepared`. It runs again on every attempt and every redelivery, so it must
+    /// be idempotent (record before and after, carry an idempotency key).
+    async fn prepare(&self, _ctx: &PrepareContext<'_>) -> Result<Value, RoleError> {
+        Ok(Value::Null)
+    }
     async fn handle(&self, ctx: &mut RoleContext<'_>) -> Result<(), RoleError>;
 }
 
@@ -144,6 +168,9 @@ pub fn for_name(name: RoleName) -> Option<Arc<dyn Role>> {
         RoleName::Intake => Some(Arc::new(intake::Intake)),
         RoleName::Triage => Some(Arc::new(triage::Triage)),
         RoleName::Policy => Some(Arc::new(policy::Policy)),
+        RoleName::Playbook => Some(Arc::new(playbook::Playbook)),
+        RoleName::Feedback => Some(Arc::new(feedback::Feedback)),
+        RoleName::Tool => Some(Arc::new(tool::Tool)),
         _ => None,
     }
 }

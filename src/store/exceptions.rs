@@ -131,3 +131,16 @@ pub async fn record_policy(
     row.updated_at = Set(now);
     Entity::update(row).exec(db).await.map(|_| ())
 }
+
+/// Sets the status of an exception (scoped by tenant).
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    current: Model,
+    status: ExceptionStatus,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut row: ActiveModel = current.into();
+    row.status = Set(status.as_str().to_owned());
+    row.updated_at = Set(now);
+    Entity::update(row).exec(db).await.map(|_| ())
+}

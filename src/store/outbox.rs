@@ -26,7 +26,7 @@ pub async fn append(
     events: &[OutgoingEvent],
 ) -> Result<Vec<PlacedEvent>, DbErr> {
     let placement = bus.outbox_placement();
-    let mut rows: Vec<(&OutgoingEvent, String, Option<i32>)> = events
+    let rows: Vec<(&OutgoingEvent, String, Option<i32>)> = events
         .iter()
         .map(|event| {
             let key = event.envelope.partition_key();
@@ -39,19 +39,24 @@ pub async fn append(
             (event, key, partition)
         })
         .collect();
-    // A stable sort keeps emission order within a partition and fixes the lock order.
-    rows.sort_by(|a, b| (a.0.topic, a.2).cmp(&(b.0.topic, b.2)));
+    // Offsets are taken in (topic, partition) order, a fixed lock order so two writers never
+    // deadlock; a stable sort keeps emission order within a partition.
+    let mut lock_order: Vec<usize> = (0..rows.len()).collect();
+    lock_order.sort_by(|a, b| (rows[*a].0.topic, rows[*a].2).cmp(&(rows[*b].0.topic, rows[*b].2)));
+    let mut offsets: Vec<Option<i64>> = vec![None; rows.len()];
+    for index in lock_order {
+        if let Some(partition) = rows[index].2 {
+            offsets[index] = Some(allocate_offset(txn, rows[index].0.topic, partition).await?);
+        }
+    }
+    // Rows are written in emission order, so `seq` (the timeline) follows the role's story.
     let mut placed = Vec::new();
-    for (event, key, partition) in rows {
-        let offset = match partition {
-            Some(partition) => Some(allocate_offset(txn, event.topic, partition).await?),
-            None => None,
-        };
-        insert_event(txn, event, &key, partition, offset).await?;
+    for ((event, key, partition), offset) in rows.iter().zip(offsets) {
+        insert_event(txn, event, key, *partition, offset).await?;
         if let (Some(partition), Some(offset)) = (partition, offset) {
             placed.push(PlacedEvent {
                 topic: event.topic.to_owned(),
-                partition,
+                partition: *partition,
                 offset,
             });
         }

@@ -44,7 +44,7 @@ fn a_bad_environment_lists_every_problem_and_exits_64() {
         ("CONCURRENCY", "0"),
         ("HTTP_ADDR", "nope"),
         ("LOG_FORMAT", "xml"),
-        ("WORKER_TYPE", "playbook"),
+        ("WORKER_TYPE", "reviewer"),
         ("CONFIG_DIR", CONFIG_DIR),
         ("DATABASE_URL", database_url.as_str()),
     ];
@@ -59,7 +59,7 @@ fn a_bad_environment_lists_every_problem_and_exits_64() {
         ("CONCURRENCY", "0"),
         ("HTTP_ADDR", "nope"),
         ("LOG_FORMAT", "xml"),
-        ("WORKER_TYPE", "playbook"),
+        ("WORKER_TYPE", "reviewer"),
     ] {
         let named = stderr
             .lines()
