@@ -145,6 +145,7 @@ impl App {
             faults: options.faults,
             tools: ToolRunner::new(settings.tools.clone())
                 .context("Failed to build the tool runner")?,
+            tenant_allowlist: settings.tenant_allowlist.clone(),
         });
         let mut plans = Vec::new();
         let consumer_roles = settings
@@ -189,6 +190,8 @@ impl App {
             clock: options.clock,
             metrics: metrics.clone(),
             health: health.clone(),
+            tenant_allowlist: settings.tenant_allowlist.clone(),
+            operator_key_sha256: settings.operator_key_sha256,
         };
         let server = serve(listener, state).context("Failed to start the HTTP server")?;
         let server_handle = server.handle();

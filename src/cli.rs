@@ -34,7 +34,7 @@ pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
     let command = cli.command.unwrap_or(Command::Run);
     let need_roles = matches!(command, Command::Run);
     let settings = Settings::from_sources(&env, cli.roles.as_deref(), need_roles);
-    let needs_packs = !matches!(command, Command::Migrate);
+    let needs_packs = matches!(command, Command::Run | Command::Ingest { .. });
     let packs = needs_packs.then(|| Packs::load(std::path::Path::new(&env.config_dir)));
     let mut problems = match &settings {
         Ok(_) => Vec::new(),
@@ -63,6 +63,7 @@ pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
             system.block_on(run(settings, packs))?;
         }
         Command::Migrate => system.block_on(migrate(settings))?,
+        Command::Dlq { command } => system.block_on(crate::dlq_command::run(settings, command))?,
         Command::Ingest { file, tenant } => {
             let packs = packs.context("packs were not loaded")?;
             system.block_on(ingest_file(settings, packs, file, tenant))?;

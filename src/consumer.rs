@@ -15,7 +15,9 @@ use crate::config::TuningSettings;
 use crate::handler::failure::backoff;
 use crate::health::Health;
 use crate::metrics::Metrics;
-use crate::partition::{Drain, DrainReport, PartitionStopped, PartitionWorker};
+use crate::partition::{
+    DeadLetterCapTripped, Drain, DrainReport, PartitionStopped, PartitionWorker, StopIntake,
+};
 use crate::pool::HandlerPool;
 use crate::roles::Role;
 
@@ -80,6 +82,7 @@ impl RoleConsumer {
             self.role.name(),
             source,
             self.pool.clone(),
+            ctx.address().recipient(),
             ctx.address().recipient(),
             self.metrics.clone(),
             self.health.clone(),
@@ -239,6 +242,26 @@ impl actix::Handler<PartitionStopped> for RoleConsumer {
             let worker = consumer.start_worker(source.clone(), ctx);
             consumer.owned.insert(tp, Owned { source, worker });
         });
+    }
+}
+
+impl actix::Handler<DeadLetterCapTripped> for RoleConsumer {
+    type Result = ();
+
+    fn handle(&mut self, tripped: DeadLetterCapTripped, _ctx: &mut Self::Context) {
+        if self.failed {
+            return;
+        }
+        self.failed = true;
+        let role = self.role.name();
+        self.metrics
+            .role_failed
+            .with_label_values(&[role.as_str()])
+            .set(1);
+        self.health.role_failed(role.as_str(), tripped.reason);
+        for owned in self.owned.values() {
+            owned.worker.do_send(StopIntake);
+        }
     }
 }
 

@@ -18,6 +18,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod consumer;
+pub mod dlq_command;
 pub mod envelope;
 pub mod handler;
 pub mod health;

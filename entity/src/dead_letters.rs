@@ -39,6 +39,9 @@ pub struct Model {
     pub status: String,
     pub created_at: DateTimeUtc,
     pub resolved_at: Option<DateTimeUtc>,
+    /// The consumed record's key, so a replay lands on the same partition.
+    #[sea_orm(column_type = "Text")]
+    pub record_key: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -10,7 +10,8 @@ pub struct Model {
     /// Insertion order; auto-incremented by the database.
     #[sea_orm(primary_key)]
     pub seq: i64,
-    #[sea_orm(column_type = "Text", unique)]
+    /// Unique together with `replay_count`: a replayed dead letter keeps its event id.
+    #[sea_orm(column_type = "Text", unique_key = "event_replay")]
     pub event_id: String,
     #[sea_orm(column_type = "Text")]
     pub topic: String,
@@ -37,6 +38,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Set by the relay once the event has been handed to the bus.
     pub published_at: Option<DateTimeUtc>,
+    /// 0 for the original; n for the n-th replay of the same event.
+    #[sea_orm(unique_key = "event_replay")]
+    pub replay_count: i32,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,6 +1,6 @@
 //! Schema migrations for the worker's relational store; they run unchanged on SQLite and Postgres.
 //!
-//! One migration per table, applied in the order listed by [`Migrator`].
+//! One migration per change, applied in the order listed by [`Migrator`].
 
 pub use sea_orm_migration::prelude::*;
 pub use sea_orm_migration::MigratorTrait;
@@ -15,6 +15,7 @@ mod m20261126_000007_create_playbook_steps;
 mod m20261126_000008_create_tool_executions;
 mod m20261126_000009_create_feedback;
 mod m20261126_000010_create_leases;
+mod m20261126_000011_allow_event_replays;
 
 /// Every migration of the worker's schema, oldest first.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_create_tool_executions::Migration),
             Box::new(m20261126_000009_create_feedback::Migration),
             Box::new(m20261126_000010_create_leases::Migration),
+            Box::new(m20261126_000011_allow_event_replays::Migration),
         ]
     }
 }

@@ -103,7 +103,7 @@ async fn exercise(db: &DatabaseConnection) -> TestResult {
     )?;
     ensure_eq(
         Migrator::get_applied_migrations(db).await?.len(),
-        TABLES.len(),
+        Migrator::migrations().len(),
         "applied migrations after second up",
     )?;
 
@@ -135,6 +135,7 @@ fn new_event(
         headers: Set(Some("{\"traceparent\":\"00-abc-def-01\"}".to_owned())),
         created_at: Set(at(1)?),
         published_at: Set(None),
+        replay_count: Set(0),
     })
 }
 
@@ -155,7 +156,7 @@ async fn events_round_trip(db: &DatabaseConnection) -> TestResult {
     )?;
     ensure_eq(read.created_at, at(1)?, "events.created_at")?;
 
-    let by_event_id = Events::find_by_event_id("evt-1")
+    let by_event_id = Events::find_by_event_replay(("evt-1".to_owned(), 0))
         .one(db)
         .await?
         .ok_or("inserted event not found by event_id")?;
@@ -194,6 +195,12 @@ async fn events_round_trip(db: &DatabaseConnection) -> TestResult {
     ensure(
         new_event("evt-1", None, None)?.insert(db).await.is_err(),
         "duplicate event_id must be rejected",
+    )?;
+    let mut replay = new_event("evt-1", None, None)?;
+    replay.replay_count = Set(1);
+    ensure(
+        replay.insert(db).await.is_ok(),
+        "a replay of an event (replay_count 1) must be accepted",
     )?;
     ensure(
         new_event("evt-5", Some(3), Some(41))?
@@ -343,6 +350,7 @@ async fn other_tables_round_trip(db: &DatabaseConnection) -> TestResult {
             status: Set("pending".to_owned()),
             created_at: Set(at(7)?),
             resolved_at: Set(None),
+            record_key: Set(None),
         })
     };
     let first_dl = dead_letter(40)?.insert(db).await?;

@@ -37,4 +37,31 @@ pub enum Command {
         #[arg(long)]
         tenant: String,
     },
+    /// Inspect, replay or discard dead letters.
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum DlqCommand {
+    /// List dead letters, oldest first (JSON lines).
+    List {
+        /// pending, replayed, discarded or all.
+        #[arg(long, default_value = "pending")]
+        status: String,
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
+    /// Show one dead letter with its original message.
+    Show { id: i64 },
+    /// Re-publish the original event of a dead letter (or of every pending one with --all).
+    Replay {
+        id: Option<i64>,
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
+    /// Close a dead letter without replaying it.
+    Discard { id: i64 },
 }

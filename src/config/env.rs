@@ -33,6 +33,8 @@ pub struct EnvVars {
     pub embedded_partitions: String,
     #[envconfig(from = "MAX_IN_FLIGHT_PER_PARTITION", default = "64")]
     pub max_in_flight_per_partition: String,
+    #[envconfig(from = "MAX_BUFFERED_PER_PARTITION", default = "512")]
+    pub max_buffered_per_partition: String,
     #[envconfig(from = "COMMIT_INTERVAL_MS", default = "500")]
     pub commit_interval_ms: String,
     #[envconfig(from = "HANDLER_TIMEOUT_SECS", default = "30")]
@@ -59,6 +61,16 @@ pub struct EnvVars {
     pub sla_check_interval_secs: String,
     #[envconfig(from = "SLA_IMMINENT_THRESHOLD", default = "0.8")]
     pub sla_imminent_threshold: String,
+    #[envconfig(from = "OPERATOR_API_KEY_SHA256")]
+    pub operator_api_key_sha256: Option<String>,
+    #[envconfig(from = "TENANT_ALLOWLIST", default = "")]
+    pub tenant_allowlist: String,
+    #[envconfig(from = "DLQ_CAP_WINDOW", default = "200")]
+    pub dlq_cap_window: String,
+    #[envconfig(from = "DLQ_CAP_RATIO", default = "0.95")]
+    pub dlq_cap_ratio: String,
+    #[envconfig(from = "TENANT_MAX_IN_FLIGHT", default = "16")]
+    pub tenant_max_in_flight: String,
     #[envconfig(nested)]
     pub kafka: KafkaEnvVars,
 }

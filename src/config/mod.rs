@@ -7,7 +7,7 @@ pub mod kafka;
 mod parse;
 mod validate;
 
-pub use cli::{Cli, Command};
+pub use cli::{Cli, Command, DlqCommand};
 pub use env::{EnvVars, KafkaEnvVars};
 pub use kafka::KafkaSettings;
 pub use validate::{

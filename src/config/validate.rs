@@ -40,6 +40,8 @@ impl std::error::Error for ConfigErrors {}
 pub struct TuningSettings {
     pub embedded_partitions: u32,
     pub max_in_flight_per_partition: usize,
+    /// Fetched records held per partition (waiting plus in flight); at least the in-flight window.
+    pub max_buffered_per_partition: usize,
     pub commit_interval: Duration,
     pub handler_timeout: Duration,
     pub max_attempts: u32,
@@ -48,6 +50,12 @@ pub struct TuningSettings {
     pub restart_limit: u32,
     pub restart_window: Duration,
     pub shutdown_timeout: Duration,
+    /// Dead-letter cap: the role stops when at least `dlq_cap_ratio` of the last
+    /// `dlq_cap_window` records of a partition were dead-lettered.
+    pub dlq_cap_window: usize,
+    pub dlq_cap_ratio: f64,
+    /// In-flight records of one tenant per partition, so a burst cannot hold back others.
+    pub tenant_max_in_flight: usize,
 }
 
 impl Default for TuningSettings {
@@ -55,6 +63,7 @@ impl Default for TuningSettings {
         Self {
             embedded_partitions: 4,
             max_in_flight_per_partition: 64,
+            max_buffered_per_partition: 512,
             commit_interval: Duration::from_millis(500),
             handler_timeout: Duration::from_secs(30),
             max_attempts: 5,
@@ -63,6 +72,9 @@ impl Default for TuningSettings {
             restart_limit: 5,
             restart_window: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(30),
+            dlq_cap_window: 200,
+            dlq_cap_ratio: 0.95,
+            tenant_max_in_flight: 16,
         }
     }
 }
@@ -87,6 +99,10 @@ pub struct Settings {
     pub tuning: TuningSettings,
     pub tools: ToolSettings,
     pub sla: SlaSettings,
+    /// SHA-256 of the operator API key; None disables the operator API.
+    pub operator_key_sha256: Option<[u8; 32]>,
+    /// Tenants this deployment serves; empty = every tenant of the packs.
+    pub tenant_allowlist: BTreeSet<String>,
 }
 
 /// The SLA monitor's schedule and threshold.
@@ -269,7 +285,35 @@ impl Settings {
                 1,
                 3600,
             )),
+            max_buffered_per_partition: parse_in_range(
+                &mut problems,
+                "MAX_BUFFERED_PER_PARTITION",
+                &env.max_buffered_per_partition,
+                1,
+                1_000_000,
+            ),
+            dlq_cap_window: parse_in_range(
+                &mut problems,
+                "DLQ_CAP_WINDOW",
+                &env.dlq_cap_window,
+                1,
+                1_000_000,
+            ),
+            dlq_cap_ratio: parse_fraction(&mut problems, "DLQ_CAP_RATIO", &env.dlq_cap_ratio),
+            tenant_max_in_flight: parse_in_range(
+                &mut problems,
+                "TENANT_MAX_IN_FLIGHT",
+                &env.tenant_max_in_flight,
+                1,
+                10_000,
+            ),
         };
+        if tuning.max_buffered_per_partition < tuning.max_in_flight_per_partition {
+            problems.push(
+                "MAX_BUFFERED_PER_PARTITION: must be at least MAX_IN_FLIGHT_PER_PARTITION"
+                    .to_owned(),
+            );
+        }
         if tuning.retry_backoff_base > tuning.retry_backoff_max {
             problems.push("RETRY_BACKOFF_BASE_MS: must not exceed RETRY_BACKOFF_MAX_MS".to_owned());
         }
@@ -303,6 +347,20 @@ impl Settings {
                 &env.sla_imminent_threshold,
             ),
         };
+        let operator_key_sha256 = env.operator_api_key_sha256.as_deref().map(str::trim).filter(|hash| !hash.is_empty()).and_then(|hash| {
+            let decoded = hex::decode(hash).ok().and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+            if decoded.is_none() {
+                problems.push("OPERATOR_API_KEY_SHA256: must be 64 hex characters (the SHA-256 of the operator key)".to_owned());
+            }
+            decoded
+        });
+        let tenant_allowlist: BTreeSet<String> = env
+            .tenant_allowlist
+            .split(',')
+            .map(str::trim)
+            .filter(|tenant| !tenant.is_empty())
+            .map(str::to_owned)
+            .collect();
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
         }
@@ -323,6 +381,8 @@ impl Settings {
             tuning,
             tools,
             sla,
+            operator_key_sha256,
+            tenant_allowlist,
         })
     }
 

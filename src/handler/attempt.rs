@@ -31,6 +31,12 @@ pub async fn run(
             envelope.tenant_id
         ))
     })?;
+    if !deps.tenant_allowlist.is_empty() && !deps.tenant_allowlist.contains(&envelope.tenant_id) {
+        return Err(AttemptFailure::permanent(format!(
+            "tenant violation: tenant '{}' is not served by this deployment (TENANT_ALLOWLIST)",
+            envelope.tenant_id
+        )));
+    }
     let domain = deps.packs.domain_of(tenant);
     let prepare = PrepareContext {
         event: envelope,

@@ -48,6 +48,8 @@ pub struct HandlerDeps {
     pub allow_future_schema: bool,
     pub faults: Option<Arc<dyn FaultHook>>,
     pub tools: ToolRunner,
+    /// Tenants this deployment serves; empty = every tenant of the packs.
+    pub tenant_allowlist: std::collections::BTreeSet<String>,
 }
 
 /// How one record ended.
@@ -272,6 +274,7 @@ async fn dead_letter(
         reason: failure.reason.clone(),
         error_class: failure.class.as_str(),
         attempts: i32::try_from(attempts).unwrap_or(i32::MAX),
+        record_key: record.key.clone(),
     };
     let mut tries = 0;
     loop {

@@ -17,7 +17,7 @@ pub async fn submit(
     body: web::Bytes,
     state: web::Data<HttpState>,
 ) -> HttpResponse {
-    let Some(tenant) = tenant_of(&request, &state.packs) else {
+    let Some(tenant) = tenant_of(&request, &state) else {
         return unauthorized();
     };
     let envelope = match ingest::prepare(
@@ -47,7 +47,7 @@ pub async fn show(
     path: web::Path<String>,
     state: web::Data<HttpState>,
 ) -> HttpResponse {
-    let Some(tenant) = tenant_of(&request, &state.packs) else {
+    let Some(tenant) = tenant_of(&request, &state) else {
         return unauthorized();
     };
     let exception_id = path.into_inner();

@@ -2,6 +2,7 @@
 //! The server takes its listener from the caller, so tests bind port 0.
 
 mod auth;
+mod dead_letters_api;
 mod exceptions_api;
 mod probes;
 mod steps_api;
@@ -28,6 +29,10 @@ pub struct HttpState {
     pub clock: Arc<dyn Clock>,
     pub metrics: Metrics,
     pub health: Health,
+    /// Tenants this deployment serves; empty = every tenant of the packs.
+    pub tenant_allowlist: std::collections::BTreeSet<String>,
+    /// SHA-256 of the operator key; None disables the operator API.
+    pub operator_key_sha256: Option<[u8; 32]>,
 }
 
 /// Builds the server on `listener`. Signals are handled by the app, not by actix-web, so that
@@ -53,6 +58,12 @@ pub fn serve(listener: TcpListener, state: HttpState) -> std::io::Result<Server>
                     .route(
                         "/exceptions/{exception_id}/steps/{step_number}/complete",
                         web::post().to(steps_api::complete),
+                    )
+                    .route("/dead-letters", web::get().to(dead_letters_api::list))
+                    .route("/dead-letters/{id}", web::get().to(dead_letters_api::show))
+                    .route(
+                        "/dead-letters/{id}/replay",
+                        web::post().to(dead_letters_api::replay),
                     ),
             )
     })

@@ -28,7 +28,7 @@ pub async fn complete(
     body: web::Bytes,
     state: web::Data<HttpState>,
 ) -> HttpResponse {
-    let Some(tenant) = tenant_of(&request, &state.packs) else {
+    let Some(tenant) = tenant_of(&request, &state) else {
         return unauthorized();
     };
     let (exception_id, step_number) = path.into_inner();

@@ -9,8 +9,26 @@ use serde_json::{json, Map, Value};
 use crate::bus::{Bus, PlacedEvent};
 use crate::envelope::{validate_exception_id, Envelope};
 use crate::model::{event_types, topics};
-use crate::store::outbox::{self, OutgoingEvent};
+use crate::store::outbox::{self, LogRow, OutgoingEvent};
 use crate::store::statement;
+
+pub const PENDING: &str = "pending";
+pub const REPLAYED: &str = "replayed";
+pub const DISCARDED: &str = "discarded";
+
+/// The DeadLettered event's transport headers: where the message came from and why it failed.
+fn dead_letter_headers(letter: &DeadLetter, now: DateTime<Utc>) -> Value {
+    json!({
+        "dlq.original.topic": letter.topic,
+        "dlq.original.partition": letter.partition.to_string(),
+        "dlq.original.offset": letter.offset.to_string(),
+        "dlq.role": letter.role,
+        "dlq.reason": letter.reason.chars().take(512).collect::<String>(),
+        "dlq.error.class": letter.error_class,
+        "dlq.attempts": letter.attempts.to_string(),
+        "dlq.time": now.to_rfc3339(),
+    })
+}
 
 /// Tenant recorded on the DeadLettered event when the original message named none.
 pub const UNKNOWN_TENANT: &str = "unknown";
@@ -29,6 +47,8 @@ pub struct DeadLetter {
     pub reason: String,
     pub error_class: &'static str,
     pub attempts: i32,
+    /// The consumed record's key, so a replay lands on the same partition.
+    pub record_key: Option<String>,
 }
 
 /// Records `letter`; returns the placed DeadLettered event (empty when this offset was already
@@ -48,7 +68,9 @@ pub async fn record(
         topic: topics::DLQ,
         envelope: dead_lettered_event(letter, now),
     };
-    let placed = outbox::append(&txn, bus, &[event]).await?;
+    let mut row = LogRow::from(&event);
+    row.headers = Some(dead_letter_headers(letter, now).to_string());
+    let placed = outbox::append_rows(&txn, bus, &[row]).await?;
     txn.commit().await?;
     Ok(placed)
 }
@@ -59,8 +81,9 @@ async fn insert_row(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let sql = r#"INSERT INTO dead_letters (role, topic, "partition", log_offset, event_id, tenant_id, exception_id,
-                                           event_type, envelope, reason, error_class, attempts, status, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                                           event_type, envelope, reason, error_class, attempts, status, created_at,
+                                           record_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
                  ON CONFLICT (role, topic, "partition", log_offset) DO NOTHING"#;
     let values = vec![
         letter.role.clone().into(),
@@ -75,8 +98,9 @@ async fn insert_row(
         letter.reason.clone().into(),
         letter.error_class.into(),
         letter.attempts.into(),
-        "pending".into(),
+        PENDING.into(),
         now.into(),
+        letter.record_key.clone().into(),
     ];
     Ok(txn
         .execute_raw(statement(txn, sql, values))
@@ -136,15 +160,22 @@ pub struct DeadLetterView {
 
 /// Dead letters, oldest first.
 pub async fn list(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<DeadLetterView>, DbErr> {
+    list_with_status(db, None, limit).await
+}
+
+/// Dead letters with `status` (all when None), oldest first.
+pub async fn list_with_status(
+    db: &impl ConnectionTrait,
+    status: Option<&str>,
+    limit: u64,
+) -> Result<Vec<DeadLetterView>, DbErr> {
     let sql = r#"SELECT id, role, topic, "partition", log_offset, event_id, tenant_id, reason, error_class, attempts, status
-                 FROM dead_letters ORDER BY id LIMIT $1"#;
-    let rows = db
-        .query_all_raw(statement(
-            db,
-            sql,
-            vec![i64::try_from(limit).unwrap_or(i64::MAX).into()],
-        ))
-        .await?;
+                 FROM dead_letters WHERE ($1 = '' OR status = $1) ORDER BY id LIMIT $2"#;
+    let values = vec![
+        status.unwrap_or_default().into(),
+        i64::try_from(limit).unwrap_or(i64::MAX).into(),
+    ];
+    let rows = db.query_all_raw(statement(db, sql, values)).await?;
     rows.into_iter()
         .map(|row| {
             Ok(DeadLetterView {

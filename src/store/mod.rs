@@ -8,6 +8,7 @@ pub mod feedback;
 pub mod leases;
 pub mod outbox;
 pub mod processed;
+pub mod replay;
 pub mod sla;
 pub mod steps;
 pub mod timeline;

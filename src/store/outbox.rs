@@ -18,6 +18,41 @@ pub struct OutgoingEvent {
     pub envelope: Envelope,
 }
 
+/// One row of the log as stored: the envelope bytes exactly as they will be published.
+#[derive(Debug, Clone)]
+pub struct LogRow {
+    pub event_id: String,
+    pub topic: String,
+    pub key: String,
+    pub event_type: String,
+    pub tenant_id: String,
+    pub exception_id: Option<String>,
+    pub correlation_id: String,
+    pub envelope: String,
+    /// Transport headers as a JSON object of strings (published as Kafka headers).
+    pub headers: Option<String>,
+    /// 0 for an original event, n for its n-th replay.
+    pub replay_count: i32,
+}
+
+impl From<&OutgoingEvent> for LogRow {
+    fn from(event: &OutgoingEvent) -> Self {
+        let envelope = &event.envelope;
+        LogRow {
+            event_id: envelope.event_id.to_string(),
+            topic: event.topic.to_owned(),
+            key: envelope.partition_key(),
+            event_type: envelope.event_type.clone(),
+            tenant_id: envelope.tenant_id.clone(),
+            exception_id: envelope.exception_id.clone(),
+            correlation_id: envelope.correlation_id.clone(),
+            envelope: envelope.encode(),
+            headers: None,
+            replay_count: 0,
+        }
+    }
+}
+
 /// Appends `events` in the caller's transaction. Returns where each landed in the log (empty
 /// for relay placement), to pass to `Bus::notify_appended` after commit.
 pub async fn append(
@@ -25,45 +60,51 @@ pub async fn append(
     bus: &dyn Bus,
     events: &[OutgoingEvent],
 ) -> Result<Vec<PlacedEvent>, DbErr> {
+    let rows: Vec<LogRow> = events.iter().map(LogRow::from).collect();
+    append_rows(txn, bus, &rows).await
+}
+
+/// Appends prepared rows in the caller's transaction (see `append`).
+pub async fn append_rows(
+    txn: &impl ConnectionTrait,
+    bus: &dyn Bus,
+    rows: &[LogRow],
+) -> Result<Vec<PlacedEvent>, DbErr> {
     let placement = bus.outbox_placement();
-    let rows: Vec<(&OutgoingEvent, String, Option<i32>)> = events
+    let partitions: Vec<Option<i32>> = rows
         .iter()
-        .map(|event| {
-            let key = event.envelope.partition_key();
-            let partition = match placement {
-                OutboxPlacement::InDatabaseLog => {
-                    Some(slot_for(&key, bus.partitions_of(event.topic) as usize) as i32)
-                }
-                OutboxPlacement::Relay => None,
-            };
-            (event, key, partition)
+        .map(|row| match placement {
+            OutboxPlacement::InDatabaseLog => {
+                Some(slot_for(&row.key, bus.partitions_of(&row.topic) as usize) as i32)
+            }
+            OutboxPlacement::Relay => None,
         })
         .collect();
     // Offsets are taken in (topic, partition) order, a fixed lock order so two writers never
     // deadlock; a stable sort keeps emission order within a partition.
     let mut lock_order: Vec<usize> = (0..rows.len()).collect();
-    lock_order.sort_by(|a, b| (rows[*a].0.topic, rows[*a].2).cmp(&(rows[*b].0.topic, rows[*b].2)));
+    lock_order
+        .sort_by(|a, b| (&rows[*a].topic, partitions[*a]).cmp(&(&rows[*b].topic, partitions[*b])));
     let mut offsets: Vec<Option<i64>> = vec![None; rows.len()];
     for index in lock_order {
-        if let Some(partition) = rows[index].2 {
-            offsets[index] = Some(allocate_offset(txn, rows[index].0.topic, partition).await?);
+        if let Some(partition) = partitions[index] {
+            offsets[index] = Some(allocate_offset(txn, &rows[index].topic, partition).await?);
         }
     }
     // Rows are written in emission order, so `seq` (the timeline) follows the role's story.
     let mut placed = Vec::new();
-    for ((event, key, partition), offset) in rows.iter().zip(offsets) {
-        insert_event(txn, event, key, *partition, offset).await?;
+    for ((row, partition), offset) in rows.iter().zip(partitions).zip(offsets) {
+        insert_row(txn, row, partition, offset).await?;
         if let (Some(partition), Some(offset)) = (partition, offset) {
             placed.push(PlacedEvent {
-                topic: event.topic.to_owned(),
-                partition: *partition,
+                topic: row.topic.clone(),
+                partition,
                 offset,
             });
         }
     }
     Ok(placed)
 }
-
 async fn allocate_offset(
     txn: &impl ConnectionTrait,
     topic: &str,
@@ -82,28 +123,28 @@ async fn allocate_offset(
     Ok(row.try_get::<i64>("", "next_offset")? - 1)
 }
 
-async fn insert_event(
+async fn insert_row(
     txn: &impl ConnectionTrait,
-    event: &OutgoingEvent,
-    key: &str,
+    row: &LogRow,
     partition: Option<i32>,
     offset: Option<i64>,
 ) -> Result<(), DbErr> {
-    let envelope = &event.envelope;
     let sql = r#"INSERT INTO events (event_id, topic, "partition", log_offset, key, event_type, tenant_id,
-                                     exception_id, correlation_id, envelope, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"#;
+                                     exception_id, correlation_id, envelope, headers, replay_count, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"#;
     let values = vec![
-        envelope.event_id.to_string().into(),
-        event.topic.into(),
+        row.event_id.clone().into(),
+        row.topic.clone().into(),
         partition.into(),
         offset.into(),
-        key.into(),
-        envelope.event_type.clone().into(),
-        envelope.tenant_id.clone().into(),
-        envelope.exception_id.clone().into(),
-        envelope.correlation_id.clone().into(),
-        envelope.encode().into(),
+        row.key.clone().into(),
+        row.event_type.clone().into(),
+        row.tenant_id.clone().into(),
+        row.exception_id.clone().into(),
+        row.correlation_id.clone().into(),
+        row.envelope.clone().into(),
+        row.headers.clone().into(),
+        row.replay_count.into(),
         Utc::now().into(),
     ];
     txn.execute_raw(statement(txn, sql, values)).await?;

@@ -12,11 +12,13 @@ pub struct OutboxRow {
     pub key: String,
     pub event_type: String,
     pub envelope: String,
+    /// Transport headers, a JSON object of strings.
+    pub headers: Option<String>,
 }
 
 /// Up to `limit` unpublished rows, oldest first.
 pub async fn next_batch(db: &impl ConnectionTrait, limit: usize) -> Result<Vec<OutboxRow>, DbErr> {
-    let sql = r#"SELECT seq, topic, key, event_type, envelope FROM events
+    let sql = r#"SELECT seq, topic, key, event_type, envelope, headers FROM events
                  WHERE published_at IS NULL ORDER BY seq LIMIT $1"#;
     let rows = db
         .query_all_raw(statement(
@@ -33,6 +35,7 @@ pub async fn next_batch(db: &impl ConnectionTrait, limit: usize) -> Result<Vec<O
                 key: row.try_get("", "key")?,
                 event_type: row.try_get("", "event_type")?,
                 envelope: row.try_get("", "envelope")?,
+                headers: row.try_get("", "headers")?,
             })
         })
         .collect()

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use envconfig::Envconfig;
 use exception_worker::app::{App, AppOptions};
-use exception_worker::clock::SystemClock;
+use exception_worker::clock::{Clock, SystemClock};
 use exception_worker::config::{EnvVars, Settings};
 use exception_worker::handler::FaultHook;
 use exception_worker::ingest::{self, Accepted};
@@ -175,6 +175,7 @@ pub struct Setup {
     env: HashMap<String, String>,
     roles: Option<String>,
     faults: Option<Arc<dyn FaultHook>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Setup {
@@ -198,6 +199,7 @@ impl Setup {
             env,
             roles: Some(PIPELINE_ROLES.join(",")),
             faults: None,
+            clock: Arc::new(SystemClock),
         }
     }
 
@@ -217,14 +219,21 @@ impl Setup {
         self
     }
 
+    /// The clock of every role, the API and the SLA monitor (the system clock by default).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
         let env = EnvVars::init_from_hashmap(&self.env).expect("Failed to read the test env");
         let settings = Settings::from_sources(&env, self.roles.as_deref(), true)
             .unwrap_or_else(|errors| panic!("{errors}"));
-        let packs = Packs::load(Path::new(CONFIG_DIR)).expect("Failed to load the packs");
+        let packs =
+            Packs::load(Path::new(&self.env["CONFIG_DIR"])).expect("Failed to load the packs");
         let listener = TcpListener::bind("127.0.0.1:0").expect("Failed to bind port 0");
         let options = AppOptions {
-            clock: Arc::new(SystemClock),
+            clock: self.clock,
             faults: self.faults,
             listener: Some(listener),
             ..AppOptions::default()

@@ -37,10 +37,7 @@ impl Publisher for KafkaPublisher {
             .map(|row| format!("{}{}", self.topic_prefix, row.topic))
             .collect();
         let deliveries = rows.iter().zip(&topics).map(|(row, topic)| {
-            let headers = OwnedHeaders::new().insert(Header {
-                key: "event_type",
-                value: Some(row.event_type.as_bytes()),
-            });
+            let headers = headers_of(row);
             let record = FutureRecord::to(topic)
                 .key(row.key.as_bytes())
                 .payload(row.envelope.as_bytes())
@@ -57,4 +54,30 @@ impl Publisher for KafkaPublisher {
             })
             .collect()
     }
+}
+
+/// The row's headers as Kafka headers, after `event_type`.
+fn headers_of(row: &OutboxRow) -> OwnedHeaders {
+    let mut headers = OwnedHeaders::new().insert(Header {
+        key: "event_type",
+        value: Some(row.event_type.as_bytes()),
+    });
+    let extra = row
+        .headers
+        .as_deref()
+        .and_then(|text| {
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).ok()
+        })
+        .unwrap_or_default();
+    for (key, value) in &extra {
+        let value = match value {
+            serde_json::Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        headers = headers.insert(Header {
+            key,
+            value: Some(value.as_bytes()),
+        });
+    }
+    headers
 }

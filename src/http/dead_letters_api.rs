@@ -1,0 +1,89 @@
+//! The operator API for dead letters, behind the operator key (OPERATOR_API_KEY_SHA256):
+//! GET /v1/dead-letters, GET /v1/dead-letters/{id}, POST /v1/dead-letters/{id}/replay.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::is_operator;
+use super::HttpState;
+use crate::store::dead_letters;
+use crate::store::replay::{self, ReplayError};
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    /// pending (default), replayed, discarded or all.
+    pub status: Option<String>,
+    pub limit: Option<u64>,
+}
+
+fn forbidden(state: &HttpState) -> HttpResponse {
+    let reason = if state.operator_key_sha256.is_some() {
+        "the operator API key is required"
+    } else {
+        "the operator API is disabled (set OPERATOR_API_KEY_SHA256)"
+    };
+    HttpResponse::Forbidden().json(json!({ "error": reason }))
+}
+
+fn unavailable(error: impl std::fmt::Display) -> HttpResponse {
+    tracing::warn!(%error, "Dead-letter request failed.");
+    HttpResponse::ServiceUnavailable()
+        .json(json!({ "error": "the dead letters could not be read; retry" }))
+}
+
+pub async fn list(
+    request: HttpRequest,
+    query: web::Query<ListQuery>,
+    state: web::Data<HttpState>,
+) -> HttpResponse {
+    if !is_operator(&request, &state) {
+        return forbidden(&state);
+    }
+    let status = query
+        .status
+        .clone()
+        .unwrap_or_else(|| dead_letters::PENDING.to_owned());
+    let status = (status != "all").then_some(status);
+    let limit = query.limit.unwrap_or(100).min(1000);
+    match dead_letters::list_with_status(&state.db, status.as_deref(), limit).await {
+        Ok(letters) => HttpResponse::Ok().json(json!({ "dead_letters": letters })),
+        Err(error) => unavailable(error),
+    }
+}
+
+pub async fn show(
+    request: HttpRequest,
+    path: web::Path<i64>,
+    state: web::Data<HttpState>,
+) -> HttpResponse {
+    if !is_operator(&request, &state) {
+        return forbidden(&state);
+    }
+    match replay::show(&state.db, path.into_inner()).await {
+        Ok(Some(letter)) => HttpResponse::Ok().json(letter),
+        Ok(None) => HttpResponse::NotFound().json(json!({ "error": "dead letter not found" })),
+        Err(error) => unavailable(error),
+    }
+}
+
+pub async fn replay(
+    request: HttpRequest,
+    path: web::Path<i64>,
+    state: web::Data<HttpState>,
+) -> HttpResponse {
+    if !is_operator(&request, &state) {
+        return forbidden(&state);
+    }
+    let id = path.into_inner();
+    match replay::replay(&state.db, state.bus.as_ref(), id, state.clock.now()).await {
+        Ok(_) => HttpResponse::Accepted().json(json!({ "replayed": id })),
+        Err(ReplayError::NotFound(_)) => {
+            HttpResponse::NotFound().json(json!({ "error": "dead letter not found" }))
+        }
+        Err(error @ ReplayError::NotPending { .. }) => {
+            HttpResponse::Conflict().json(json!({ "error": error.to_string() }))
+        }
+        Err(ReplayError::Database(error)) => unavailable(error),
+    }
+}

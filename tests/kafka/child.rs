@@ -1,0 +1,178 @@
+//! The real binary as a child process: a free HTTP port, its output captured to a temp file
+//! (printed when the test fails), its /metrics, and SIGTERM / SIGKILL.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::net::TcpListener;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::cluster::Cluster;
+use crate::readers::metric_sum;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_exception-worker");
+/// Lines of a child's log printed when a test fails.
+const LOG_TAIL_LINES: usize = 150;
+
+/// One running `exception-worker` process, killed (SIGKILL) when dropped.
+pub struct Worker {
+    pub name: String,
+    child: Child,
+    port: u16,
+    log: tempfile::NamedTempFile,
+    client: reqwest::Client,
+    exited: Option<ExitStatus>,
+}
+
+/// Asks the OS for a port nobody listens on (it is released again for the child to bind).
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("Failed to bind port 0");
+    listener
+        .local_addr()
+        .expect("Failed to read a local address")
+        .port()
+}
+
+impl Worker {
+    /// Starts the binary with the cluster's environment plus `env`, and `args`.
+    pub fn spawn(name: &str, cluster: &Cluster, env: &[(&str, &str)], args: &[&str]) -> Worker {
+        let port = free_port();
+        let log = tempfile::NamedTempFile::new().expect("Failed to create a log file");
+        let out = log.reopen().expect("Failed to open the log file");
+        let err = log.reopen().expect("Failed to open the log file");
+        let mut vars: HashMap<String, String> = cluster.env();
+        for (key, value) in Cluster::passthrough() {
+            let name = format!(
+                "KAFKA_CONFIG_{}",
+                key.replace('.', "_").to_ascii_uppercase()
+            );
+            vars.insert(name, value);
+        }
+        vars.insert("HTTP_ADDR".to_owned(), format!("127.0.0.1:{port}"));
+        vars.insert("RUST_LOG".to_owned(), "info".to_owned());
+        vars.insert("NO_COLOR".to_owned(), "1".to_owned());
+        vars.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let mut command = Command::new(BINARY);
+        command
+            .env_clear()
+            .envs(std::env::var("PATH").map(|path| ("PATH".to_owned(), path)))
+            .envs(vars)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
+        let child = command
+            .spawn()
+            .unwrap_or_else(|error| panic!("Failed to start {BINARY}: {error}"));
+        Worker {
+            name: name.to_owned(),
+            child,
+            port,
+            log,
+            client: reqwest::Client::new(),
+            exited: None,
+        }
+    }
+
+    /// The body of GET /metrics, or None while the process does not answer.
+    pub async fn metrics(&self) -> Option<String> {
+        let url = format!("http://127.0.0.1:{}/metrics", self.port);
+        let response = self
+            .client
+            .get(url)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        response.text().await.ok()
+    }
+
+    /// The sum of a metric's matching series, 0 while the process does not answer.
+    pub async fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        match self.metrics().await {
+            Some(text) => metric_sum(&text, name, labels),
+            None => 0.0,
+        }
+    }
+
+    pub async fn assigned(&self, role: &str) -> f64 {
+        self.metric("assigned_partitions", &[("role", role)]).await
+    }
+
+    pub async fn events(&self, role: &str, outcome: &str) -> f64 {
+        let labels = [("role", role), ("outcome", outcome)];
+        self.metric("events_processed_total", &labels).await
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGTERM: a graceful drain.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("Failed to run kill");
+        assert!(status.success(), "kill -TERM {} failed", self.pid());
+    }
+
+    /// SIGKILL: no drain, no commit, no goodbye to the group.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("Failed to SIGKILL the worker");
+        self.exited = Some(self.child.wait().expect("Failed to reap the worker"));
+    }
+
+    /// Waits up to `limit` for the process to exit.
+    pub async fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("Failed to poll the worker") {
+                self.exited = Some(status);
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not exit within {limit:?}",
+                self.name
+            );
+            actix_rt::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Everything the process wrote so far.
+    pub fn log(&self) -> String {
+        let mut text = String::new();
+        let _read = self
+            .log
+            .reopen()
+            .and_then(|mut f| f.read_to_string(&mut text));
+        text
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if self.exited.is_none() {
+            let _already_gone = self.child.kill();
+            let _reaped = self.child.wait();
+        }
+        if std::thread::panicking() || std::env::var_os("TEST_LOG").is_some() {
+            let log = self.log();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(LOG_TAIL_LINES)..];
+            eprintln!(
+                "----- {} (pid {}): last {} of {} log lines -----\n{}\n----- end of {} -----",
+                self.name,
+                self.child.id(),
+                tail.len(),
+                lines.len(),
+                tail.join("\n"),
+                self.name
+            );
+        }
+    }
+}
