@@ -29,7 +29,7 @@ use crate::sla_monitor::{SlaMonitor, StopMonitor};
 use crate::store::database;
 use crate::tools::ToolRunner;
 
-/// How often the database is pinged for readiness.
+/// How often the database and the broker are pinged for readiness.
 const DATABASE_PROBE_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Seams a test (or an embedding program) may replace.
@@ -196,7 +196,8 @@ impl App {
         let server = serve(listener, state).context("Failed to start the HTTP server")?;
         let server_handle = server.handle();
         let server_task = actix_rt::spawn(server);
-        let probe_task = actix_rt::spawn(probe_database(db.clone(), health.clone()));
+        let probe_task =
+            actix_rt::spawn(probe_dependencies(db.clone(), bus.clone(), health.clone()));
         health.set_started();
         tracing::info!(http_port, roles = ?settings.roles, concurrency = settings.concurrency, "exception-worker started.");
         Ok(App {
@@ -267,10 +268,18 @@ impl App {
     }
 }
 
-async fn probe_database(db: DatabaseConnection, health: Health) {
+async fn probe_dependencies(db: DatabaseConnection, bus: Arc<dyn Bus>, health: Health) {
     loop {
         let reachable = database::ping(&db).await;
+        if !reachable {
+            tracing::warn!("Database unreachable; readiness is false until it answers.");
+        }
         health.set_database_reachable(reachable);
+        let broker = bus.ping().await;
+        if !broker {
+            tracing::warn!("Broker unreachable; readiness is false until it answers.");
+        }
+        health.set_broker_reachable(broker);
         actix_rt::time::sleep(DATABASE_PROBE_INTERVAL).await;
     }
 }

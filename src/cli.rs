@@ -32,6 +32,9 @@ pub enum CommandError {
 
 pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
     let command = cli.command.unwrap_or(Command::Run);
+    if let Command::Probe { endpoint } = &command {
+        return probe(&env.http_addr, endpoint);
+    }
     let need_roles = matches!(command, Command::Run);
     let settings = Settings::from_sources(&env, cli.roles.as_deref(), need_roles);
     let needs_packs = matches!(command, Command::Run | Command::Ingest { .. });
@@ -63,6 +66,7 @@ pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
             system.block_on(run(settings, packs))?;
         }
         Command::Migrate => system.block_on(migrate(settings))?,
+        Command::Probe { .. } => {}
         Command::Dlq { command } => system.block_on(crate::dlq_command::run(settings, command))?,
         Command::Ingest { file, tenant } => {
             let packs = packs.context("packs were not loaded")?;
@@ -187,5 +191,42 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _interrupted = interrupt.await;
+    }
+}
+
+/// GET /readyz or /healthz of the worker listening on `http_addr`'s port, on loopback.
+fn probe(http_addr: &str, endpoint: &str) -> Result<(), CommandError> {
+    use std::io::{Read, Write};
+    let port = http_addr
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.parse::<u16>().ok())
+        .ok_or_else(|| {
+            CommandError::Config(ConfigErrors(vec![format!(
+                "HTTP_ADDR: '{http_addr}' has no port"
+            )]))
+        })?;
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let timeout = Duration::from_secs(3);
+    let mut stream = std::net::TcpStream::connect_timeout(&address, timeout)
+        .with_context(|| format!("Failed to connect to {address}"))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .context("Failed to set a timeout")?;
+    let request = format!("GET /{endpoint} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .context("Failed to send the probe")?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .context("Failed to read the probe answer")?;
+    let status_line = response.lines().next().unwrap_or_default();
+    if status_line.split_whitespace().nth(1) == Some("200") {
+        Ok(())
+    } else {
+        let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+        Err(CommandError::Failed(anyhow::anyhow!(
+            "/{endpoint} answered '{status_line}': {body}"
+        )))
     }
 }

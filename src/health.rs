@@ -30,6 +30,7 @@ struct HealthInner {
     expected_subscriptions: AtomicUsize,
     subscriptions: AtomicUsize,
     database_reachable: AtomicBool,
+    broker_reachable: AtomicBool,
     draining: AtomicBool,
     beats: Mutex<Beats>,
     poll_stale_after: Duration,
@@ -50,6 +51,7 @@ impl Health {
                 expected_subscriptions: AtomicUsize::new(usize::MAX),
                 subscriptions: AtomicUsize::new(0),
                 database_reachable: AtomicBool::new(false),
+                broker_reachable: AtomicBool::new(true),
                 draining: AtomicBool::new(false),
                 beats: Mutex::new(Beats::default()),
                 poll_stale_after,
@@ -84,6 +86,12 @@ impl Health {
     pub fn set_database_reachable(&self, reachable: bool) {
         self.inner
             .database_reachable
+            .store(reachable, Ordering::SeqCst);
+    }
+
+    pub fn set_broker_reachable(&self, reachable: bool) {
+        self.inner
+            .broker_reachable
             .store(reachable, Ordering::SeqCst);
     }
 
@@ -161,6 +169,9 @@ impl Health {
         }
         if !self.inner.database_reachable.load(Ordering::SeqCst) {
             reasons.push("database unreachable".to_owned());
+        }
+        if !self.inner.broker_reachable.load(Ordering::SeqCst) {
+            reasons.push("broker unreachable".to_owned());
         }
         if self.is_draining() {
             reasons.push("draining".to_owned());

@@ -129,6 +129,10 @@ pub trait Bus: Send + Sync {
     fn partitions_of(&self, topic: &str) -> u32;
     /// Wakes consumers (embedded) or the relay (Kafka) after a commit appended events.
     fn notify_appended(&self, placed: &[PlacedEvent]);
+    /// Whether the broker answers (always true for the embedded bus: it is the database).
+    async fn ping(&self) -> bool {
+        true
+    }
     /// The relay port, for buses whose outbox rows are published by the relay.
     fn relay_port(&self) -> Option<RelayPort> {
         None

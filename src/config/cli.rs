@@ -37,6 +37,12 @@ pub enum Command {
         #[arg(long)]
         tenant: String,
     },
+    /// Probe a running worker's /readyz (default) or /healthz on HTTP_ADDR's port; exit 0 when
+    /// healthy. For container health checks, where no curl is installed.
+    Probe {
+        #[arg(long, default_value = "readyz", value_parser = ["readyz", "healthz"])]
+        endpoint: String,
+    },
     /// Inspect, replay or discard dead letters.
     Dlq {
         #[command(subcommand)]

@@ -79,7 +79,12 @@ pub async fn prepare_schema(db: &DatabaseConnection, run_migrations: bool) -> an
     Ok(())
 }
 
-/// A cheap round trip, for readiness.
+/// A cheap round trip, for readiness; a database that does not answer within two seconds
+/// counts as unreachable.
 pub async fn ping(db: &DatabaseConnection) -> bool {
-    db.execute_unprepared("SELECT 1").await.is_ok()
+    let round_trip = db.execute_unprepared("SELECT 1");
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), round_trip).await,
+        Ok(Ok(_))
+    )
 }

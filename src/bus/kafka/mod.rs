@@ -132,6 +132,17 @@ impl Bus for KafkaBus {
         }
     }
 
+    async fn ping(&self) -> bool {
+        let producer = self.producer.clone();
+        let answered = tokio::task::spawn_blocking(move || {
+            rdkafka::producer::Producer::client(&producer)
+                .fetch_metadata(None, Duration::from_secs(2))
+                .is_ok()
+        })
+        .await;
+        matches!(answered, Ok(true))
+    }
+
     fn outbox_placement(&self) -> OutboxPlacement {
         OutboxPlacement::Relay
     }
