@@ -24,7 +24,7 @@ use crate::model::{topics, RoleName};
 use crate::overseer::{Overseer, RelayPlan, RolePlan, Shutdown, ShutdownReport};
 use crate::packs::Packs;
 use crate::relay::RelayFaultHook;
-use crate::roles;
+use crate::roles::{self, Role};
 use crate::sla_monitor::{SlaMonitor, StopMonitor};
 use crate::store::database;
 use crate::tools::ToolRunner;
@@ -37,6 +37,9 @@ pub struct AppOptions {
     pub clock: Arc<dyn Clock>,
     pub faults: Option<Arc<dyn FaultHook>>,
     pub relay_faults: Option<Arc<dyn RelayFaultHook>>,
+    /// Implementations that replace the built-in role of the same name (the benchmark's
+    /// baseline relay).
+    pub roles: Vec<Arc<dyn Role>>,
     /// Where the HTTP server listens; defaults to binding HTTP_ADDR.
     pub listener: Option<TcpListener>,
 }
@@ -47,6 +50,7 @@ impl Default for AppOptions {
             clock: Arc::new(SystemClock),
             faults: None,
             relay_faults: None,
+            roles: Vec::new(),
             listener: None,
         }
     }
@@ -153,8 +157,12 @@ impl App {
             .iter()
             .filter(|role| **role != RoleName::SlaMonitor);
         for role_name in consumer_roles {
-            let role = roles::for_name(*role_name)
-                .with_context(|| format!("role {role_name} is not available in this version"))?;
+            let role = match options.roles.iter().find(|role| role.name() == *role_name) {
+                Some(replacement) => replacement.clone(),
+                None => roles::for_name(*role_name).with_context(|| {
+                    format!("role {role_name} is not available in this version")
+                })?,
+            };
             plans.push(RolePlan {
                 role,
                 group: settings.group_for(*role_name),

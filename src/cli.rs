@@ -37,7 +37,10 @@ pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
     }
     let need_roles = matches!(command, Command::Run);
     let settings = Settings::from_sources(&env, cli.roles.as_deref(), need_roles);
-    let needs_packs = matches!(command, Command::Run | Command::Ingest { .. });
+    let needs_packs = matches!(
+        command,
+        Command::Run | Command::Ingest { .. } | Command::Bench { .. }
+    );
     let packs = needs_packs.then(|| Packs::load(std::path::Path::new(&env.config_dir)));
     let mut problems = match &settings {
         Ok(_) => Vec::new(),
@@ -67,6 +70,25 @@ pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
         }
         Command::Migrate => system.block_on(migrate(settings))?,
         Command::Probe { .. } => {}
+        Command::Bench {
+            exceptions,
+            rate,
+            baseline,
+            timeout_secs,
+        } => {
+            let packs = Arc::new(packs.context("packs were not loaded")?);
+            let options = crate::bench::BenchOptions {
+                exceptions,
+                rate,
+                baseline,
+                timeout: Duration::from_secs(timeout_secs),
+            };
+            let report = system.block_on(bench(settings, packs, options))?;
+            println!(
+                "{}",
+                serde_json::to_string(&report).context("Failed to encode the report")?
+            );
+        }
         Command::Dlq { command } => system.block_on(crate::dlq_command::run(settings, command))?,
         Command::Ingest { file, tenant } => {
             let packs = packs.context("packs were not loaded")?;
@@ -80,6 +102,28 @@ async fn run(settings: Settings, packs: Arc<Packs>) -> Result<(), CommandError> 
     let app = App::build(settings, packs, AppOptions::default()).await?;
     app.run_until_stopped(shutdown_signal()).await?;
     Ok(())
+}
+
+/// Runs the benchmark; on the embedded default it uses a fresh database file it removes after.
+async fn bench(
+    mut settings: Settings,
+    packs: Arc<Packs>,
+    options: crate::bench::BenchOptions,
+) -> Result<crate::bench::BenchReport, CommandError> {
+    let scratch = if std::env::var_os("DATABASE_URL").is_none() {
+        let dir = settings
+            .data_dir
+            .join(format!("bench-{}", uuid::Uuid::new_v4().simple()));
+        settings.database_url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
+        Some(dir)
+    } else {
+        None
+    };
+    let report = crate::bench::run(settings, packs, options).await;
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    Ok(report?)
 }
 
 async fn migrate(settings: Settings) -> Result<(), CommandError> {

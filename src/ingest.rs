@@ -18,6 +18,9 @@ use crate::store::outbox::{self, OutgoingEvent};
 
 /// Largest accepted raw exception, in bytes.
 pub const MAX_RAW_EXCEPTION_BYTES: usize = 256 * 1024;
+/// Deepest accepted raw exception (the body object is level 1). serde_json decodes at most
+/// 128 levels, and the body travels wrapped: in its envelope, then in ExceptionNormalized.
+pub const MAX_RAW_EXCEPTION_DEPTH: usize = 100;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Accepted {
@@ -45,11 +48,31 @@ pub fn prepare(
     if !value.is_object() {
         return Err("body must be a JSON object".to_owned());
     }
+    if nesting_depth(&value) > MAX_RAW_EXCEPTION_DEPTH {
+        return Err(format!(
+            "body nests deeper than the {MAX_RAW_EXCEPTION_DEPTH}-level limit"
+        ));
+    }
     redact(&mut value, pii_keys);
     let Value::Object(payload) = value else {
         return Err("body must be a JSON object".to_owned());
     };
     from_payload(tenant_id, payload, now)
+}
+
+/// Levels of nested arrays and objects (a scalar is 0), walked without recursion.
+fn nesting_depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut pending = vec![(value, 1)];
+    while let Some((current, depth)) = pending.pop() {
+        match current {
+            Value::Array(items) => pending.extend(items.iter().map(|item| (item, depth + 1))),
+            Value::Object(map) => pending.extend(map.values().map(|child| (child, depth + 1))),
+            _ => continue,
+        }
+        deepest = deepest.max(depth);
+    }
+    deepest
 }
 
 fn from_payload(

@@ -13,6 +13,7 @@
 //! - `store`: queries over the entities; `ingest`: accepting raw exceptions.
 //! - `http`: probes, metrics and the tenant API. `health`, `metrics`, `telemetry`: observing it.
 pub mod app;
+pub mod bench;
 pub mod bus;
 pub mod cli;
 pub mod clock;

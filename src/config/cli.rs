@@ -43,6 +43,20 @@ pub enum Command {
         #[arg(long, default_value = "readyz", value_parser = ["readyz", "healthz"])]
         endpoint: String,
     },
+    /// Measure throughput and latency: ingest N exceptions through every role (or a trivial
+    /// relay with --baseline) and print one JSON line.
+    Bench {
+        #[arg(long, default_value_t = 2000)]
+        exceptions: usize,
+        /// Exceptions per second to ingest; 0 ingests all at once.
+        #[arg(long, default_value_t = 0.0)]
+        rate: f64,
+        /// Run the trivial relay instead of the pipeline.
+        #[arg(long)]
+        baseline: bool,
+        #[arg(long, default_value_t = 600)]
+        timeout_secs: u64,
+    },
     /// Inspect, replay or discard dead letters.
     Dlq {
         #[command(subcommand)]

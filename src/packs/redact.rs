@@ -34,10 +34,11 @@ pub fn redact(value: &mut Value, pii_keys_lowercase: &HashSet<String>) -> usize 
 }
 
 fn is_pii_key(key: &str, pii_keys_lowercase: &HashSet<String>) -> bool {
-    if key.chars().any(char::is_uppercase) {
-        pii_keys_lowercase.contains(&key.to_lowercase())
-    } else {
+    // Only ASCII without A-Z is its own lowercase: 'ǅ' is not uppercase yet lowercases to 'ǆ'.
+    if key.is_ascii() && !key.bytes().any(|byte| byte.is_ascii_uppercase()) {
         pii_keys_lowercase.contains(key)
+    } else {
+        pii_keys_lowercase.contains(&key.to_lowercase())
     }
 }
 

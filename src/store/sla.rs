@@ -71,7 +71,8 @@ pub async fn flag_breached(
     let sql = r#"UPDATE exceptions SET sla_breached_at = $1, sla_imminent_at = COALESCE(sla_imminent_at, $1),
                         status = CASE WHEN status IN ('resolved', 'escalated') THEN status ELSE 'escalated' END,
                         updated_at = $1
-                 WHERE tenant_id = $2 AND exception_id = $3 AND sla_breached_at IS NULL"#;
+                 WHERE tenant_id = $2 AND exception_id = $3 AND sla_breached_at IS NULL
+                   AND status <> 'resolved'"#;
     let values = vec![now.into(), tenant_id.into(), exception_id.into()];
     Ok(db
         .execute_raw(statement(db, sql, values))

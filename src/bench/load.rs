@@ -1,0 +1,173 @@
+//! The benchmark's load and its readings: exceptions that end resolved or escalated without a
+//! person (auto-approved playbooks with a tool call, and unclassifiable ones), ingested at a
+//! rate or all at once, then polled until terminal; latencies come from database timestamps.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+use super::baseline::BASELINE_EVENT;
+use super::BenchOptions;
+use crate::app::App;
+use crate::ingest;
+use crate::model::RoleName;
+use crate::packs::Packs;
+use crate::store::statement;
+
+const BATCH: usize = 200;
+
+pub async fn wait_until_assigned(
+    app: &App,
+    roles: &[RoleName],
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let assigned = roles.iter().all(|role| {
+            app.metrics
+                .assigned_partitions
+                .with_label_values(&[role.as_str()])
+                .get()
+                > 0
+        });
+        if assigned && app.health.readiness().ok {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "roles were not assigned partitions within {}s",
+                timeout.as_secs()
+            );
+        }
+        actix_rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A raw exception that needs no person: a small price mismatch (auto-approved, resolved
+/// through a tool call) or an unclassifiable error (escalated), alternating.
+fn payload(run_id: &str, index: usize) -> serde_json::Value {
+    let exception_id = format!("bench-{run_id}-{index}");
+    if index % 2 == 0 {
+        json!({"exceptionId": exception_id, "exceptionType": "PRICE_MISMATCH", "priceDiffBps": 12,
+               "currency": "GBP", "sourceSystem": "BENCH", "amount": index})
+    } else {
+        json!({"exceptionId": exception_id, "error": "unrecognised feed error", "sourceSystem": "BENCH"})
+    }
+}
+
+pub async fn ingest(
+    app: &App,
+    packs: &Packs,
+    run_id: &str,
+    options: &BenchOptions,
+) -> anyhow::Result<()> {
+    let tenant = packs
+        .tenant("acme-capital")
+        .context("the benchmark needs the acme-capital tenant pack")?;
+    let pii = packs.pii_keys(tenant);
+    let started = Instant::now();
+    let mut index = 0;
+    while index < options.exceptions {
+        let count = BATCH.min(options.exceptions - index);
+        let mut envelopes = Vec::with_capacity(count);
+        for offset in 0..count {
+            let raw = payload(run_id, index + offset).to_string();
+            envelopes.push(
+                ingest::prepare(&tenant.tenant_id, pii, raw.as_bytes(), chrono::Utc::now())
+                    .map_err(anyhow::Error::msg)?,
+            );
+        }
+        ingest::append(&app.db, app.bus.as_ref(), envelopes).await?;
+        index += count;
+        if options.rate > 0.0 {
+            let due = Duration::from_secs_f64(index as f64 / options.rate);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                actix_rt::time::sleep(wait).await;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn count(app: &App, sql: &str, run_id: &str) -> anyhow::Result<i64> {
+    let pattern = format!("bench-{run_id}-%");
+    let row = app
+        .db
+        .query_one_raw(statement(&app.db, sql, vec![pattern.into()]))
+        .await?;
+    Ok(row
+        .map(|row| row.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+fn terminal_sql(baseline: bool) -> String {
+    if baseline {
+        format!("SELECT COUNT(*) AS n FROM events WHERE event_type = '{BASELINE_EVENT}' AND exception_id LIKE $1")
+    } else {
+        "SELECT COUNT(*) AS n FROM exceptions WHERE status IN ('resolved', 'escalated') AND exception_id LIKE $1".to_owned()
+    }
+}
+
+pub async fn wait_until_terminal(
+    app: &App,
+    run_id: &str,
+    expected: usize,
+    baseline: bool,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    let sql = terminal_sql(baseline);
+    loop {
+        let done = count(app, &sql, run_id).await?;
+        if done >= i64::try_from(expected).unwrap_or(i64::MAX) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "only {done} of {expected} exceptions were terminal after {}s",
+                timeout.as_secs()
+            );
+        }
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub struct Measured {
+    pub latencies_ms: Vec<f64>,
+    pub stage_events: u64,
+}
+
+pub async fn measure(app: &App, run_id: &str, baseline: bool) -> anyhow::Result<Measured> {
+    let end_sql = if baseline {
+        format!(
+            "SELECT i.created_at AS started, o.created_at AS ended FROM events i JOIN events o
+             ON o.exception_id = i.exception_id AND o.event_type = '{BASELINE_EVENT}'
+             WHERE i.event_type = 'ExceptionIngested' AND i.exception_id LIKE $1"
+        )
+    } else {
+        "SELECT i.created_at AS started, x.updated_at AS ended FROM events i JOIN exceptions x
+         ON x.exception_id = i.exception_id
+         WHERE i.event_type = 'ExceptionIngested' AND i.exception_id LIKE $1"
+            .to_owned()
+    };
+    let pattern = format!("bench-{run_id}-%");
+    let rows = app
+        .db
+        .query_all_raw(statement(&app.db, &end_sql, vec![pattern.into()]))
+        .await?;
+    let mut latencies_ms = Vec::with_capacity(rows.len());
+    for row in rows {
+        let started: chrono::DateTime<chrono::Utc> = row.try_get("", "started")?;
+        let ended: chrono::DateTime<chrono::Utc> = row.try_get("", "ended")?;
+        latencies_ms.push((ended - started).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+    }
+    let stage_sql = "SELECT COUNT(*) AS n FROM events WHERE exception_id LIKE $1 AND event_type <> 'ExceptionIngested'";
+    let stage_events = u64::try_from(count(app, stage_sql, run_id).await?).unwrap_or(0);
+    Ok(Measured {
+        latencies_ms,
+        stage_events,
+    })
+}
