@@ -49,7 +49,7 @@ pub async fn wait_until_assigned(
 /// through a tool call) or an unclassifiable error (escalated), alternating.
 fn payload(run_id: &str, index: usize) -> serde_json::Value {
     let exception_id = format!("bench-{run_id}-{index}");
-    if index % 2 == 0 {
+    if index.is_multiple_of(2) {
         json!({"exceptionId": exception_id, "exceptionType": "PRICE_MISMATCH", "priceDiffBps": 12,
                "currency": "GBP", "sourceSystem": "BENCH", "amount": index})
     } else {
