@@ -74,6 +74,7 @@ pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
             exceptions,
             rate,
             baseline,
+            external_workers,
             timeout_secs,
         } => {
             let packs = Arc::new(packs.context("packs were not loaded")?);
@@ -81,6 +82,7 @@ pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
                 exceptions,
                 rate,
                 baseline,
+                external_workers,
                 timeout: Duration::from_secs(timeout_secs),
             };
             let report = system.block_on(bench(settings, packs, options))?;

@@ -25,12 +25,16 @@ pub struct BenchOptions {
     /// Exceptions per second to ingest; 0 ingests everything at once.
     pub rate: f64,
     pub baseline: bool,
+    /// Ingest and measure only: the roles run in other processes (horizontal scaling runs).
+    pub external_workers: bool,
     pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
     pub mode: &'static str,
+    /// Worker processes measured; 1 when the roles ran in the bench process.
+    pub external_workers: bool,
     pub bus: &'static str,
     pub database: &'static str,
     pub concurrency: usize,
@@ -77,7 +81,9 @@ pub async fn run(
     let concurrency = settings.concurrency;
     let roles = settings.roles.clone();
     let app = App::build(settings, packs.clone(), app_options).await?;
-    load::wait_until_assigned(&app, &roles, options.timeout).await?;
+    if !options.external_workers {
+        load::wait_until_assigned(&app, &roles, options.timeout).await?;
+    }
     let cpu_before = measure::cpu_seconds().unwrap_or(0.0);
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let started = Instant::now();
@@ -106,6 +112,7 @@ pub async fn run(
         } else {
             "pipeline"
         },
+        external_workers: options.external_workers,
         bus,
         database,
         concurrency,

@@ -54,6 +54,9 @@ pub enum Command {
         /// Run the trivial relay instead of the pipeline.
         #[arg(long)]
         baseline: bool,
+        /// Only ingest and measure; workers run in other processes on the same Kafka and database.
+        #[arg(long)]
+        external_workers: bool,
         #[arg(long, default_value_t = 600)]
         timeout_secs: u64,
     },
