@@ -74,14 +74,21 @@ pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
             exceptions,
             rate,
             baseline,
+            until,
             external_workers,
             timeout_secs,
         } => {
+            let stage = match (baseline, until.as_str()) {
+                (true, _) => crate::bench::Stage::Baseline,
+                (false, "intake") => crate::bench::Stage::Intake,
+                (false, "policy") => crate::bench::Stage::Policy,
+                _ => crate::bench::Stage::Terminal,
+            };
             let packs = Arc::new(packs.context("packs were not loaded")?);
             let options = crate::bench::BenchOptions {
                 exceptions,
                 rate,
-                baseline,
+                stage,
                 external_workers,
                 timeout: Duration::from_secs(timeout_secs),
             };

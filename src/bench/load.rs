@@ -8,8 +8,7 @@ use anyhow::{bail, Context};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use super::baseline::BASELINE_EVENT;
-use super::BenchOptions;
+use super::{BenchOptions, Stage};
 use crate::app::App;
 use crate::ingest;
 use crate::model::RoleName;
@@ -103,11 +102,13 @@ async fn count(app: &App, sql: &str, run_id: &str) -> anyhow::Result<i64> {
         .unwrap_or(0))
 }
 
-fn terminal_sql(baseline: bool) -> String {
-    if baseline {
-        format!("SELECT COUNT(*) AS n FROM events WHERE event_type = '{BASELINE_EVENT}' AND exception_id LIKE $1")
-    } else {
-        "SELECT COUNT(*) AS n FROM exceptions WHERE status IN ('resolved', 'escalated') AND exception_id LIKE $1".to_owned()
+fn done_sql(stage: Stage) -> String {
+    match stage.end_event() {
+        Some(event_type) => format!(
+            "SELECT COUNT(*) AS n FROM events WHERE event_type = '{event_type}' AND exception_id LIKE $1"
+        ),
+        None => "SELECT COUNT(*) AS n FROM exceptions WHERE status IN ('resolved', 'escalated') AND exception_id LIKE $1"
+            .to_owned(),
     }
 }
 
@@ -115,11 +116,11 @@ pub async fn wait_until_terminal(
     app: &App,
     run_id: &str,
     expected: usize,
-    baseline: bool,
+    stage: Stage,
     timeout: Duration,
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
-    let sql = terminal_sql(baseline);
+    let sql = done_sql(stage);
     loop {
         let done = count(app, &sql, run_id).await?;
         if done >= i64::try_from(expected).unwrap_or(i64::MAX) {
@@ -140,11 +141,11 @@ pub struct Measured {
     pub stage_events: u64,
 }
 
-pub async fn measure(app: &App, run_id: &str, baseline: bool) -> anyhow::Result<Measured> {
-    let end_sql = if baseline {
+pub async fn measure(app: &App, run_id: &str, stage: Stage) -> anyhow::Result<Measured> {
+    let end_sql = if let Some(event_type) = stage.end_event() {
         format!(
             "SELECT i.created_at AS started, o.created_at AS ended FROM events i JOIN events o
-             ON o.exception_id = i.exception_id AND o.event_type = '{BASELINE_EVENT}'
+             ON o.exception_id = i.exception_id AND o.event_type = '{event_type}'
              WHERE i.event_type = 'ExceptionIngested' AND i.exception_id LIKE $1"
         )
     } else {

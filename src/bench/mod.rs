@@ -19,12 +19,57 @@ use crate::config::Settings;
 use crate::model::RoleName;
 use crate::packs::Packs;
 
+/// How far each exception is carried before it counts as done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Through intake only (ExceptionNormalized).
+    Intake,
+    /// Through intake, triage and policy (PolicyEvaluationCompleted).
+    Policy,
+    /// Through every role, until resolved or escalated.
+    Terminal,
+    /// The trivial relay (--baseline).
+    Baseline,
+}
+
+impl Stage {
+    pub fn roles(self) -> Vec<RoleName> {
+        match self {
+            Stage::Intake | Stage::Baseline => vec![RoleName::Intake],
+            Stage::Policy => vec![RoleName::Intake, RoleName::Triage, RoleName::Policy],
+            Stage::Terminal => RoleName::ALL
+                .into_iter()
+                .filter(|role| *role != RoleName::SlaMonitor)
+                .collect(),
+        }
+    }
+
+    /// The event that marks an exception done at this stage; None for the terminal status.
+    pub fn end_event(self) -> Option<&'static str> {
+        match self {
+            Stage::Intake => Some(crate::model::event_types::EXCEPTION_NORMALIZED),
+            Stage::Policy => Some(crate::model::event_types::POLICY_EVALUATION_COMPLETED),
+            Stage::Baseline => Some(baseline::BASELINE_EVENT),
+            Stage::Terminal => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Intake => "intake",
+            Stage::Policy => "policy",
+            Stage::Terminal => "terminal",
+            Stage::Baseline => "baseline",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
     pub exceptions: usize,
     /// Exceptions per second to ingest; 0 ingests everything at once.
     pub rate: f64,
-    pub baseline: bool,
+    pub stage: Stage,
     /// Ingest and measure only: the roles run in other processes (horizontal scaling runs).
     pub external_workers: bool,
     pub timeout: Duration,
@@ -55,17 +100,17 @@ pub async fn run(
     packs: Arc<Packs>,
     options: BenchOptions,
 ) -> anyhow::Result<BenchReport> {
-    settings.roles = if options.baseline {
-        vec![RoleName::Intake]
+    settings.roles = if options.external_workers {
+        Vec::new()
     } else {
-        all_but_sla()
+        options.stage.roles()
     };
     settings.run_migrations = true;
     let mut app_options = AppOptions {
         listener: Some(TcpListener::bind("127.0.0.1:0").context("Failed to bind a port")?),
         ..AppOptions::default()
     };
-    if options.baseline {
+    if options.stage == Stage::Baseline {
         app_options.roles = vec![Arc::new(baseline::BaselineRelay)];
     }
     let bus = if settings.kafka.is_some() {
@@ -92,14 +137,14 @@ pub async fn run(
         &app,
         &run_id,
         options.exceptions,
-        options.baseline,
+        options.stage,
         options.timeout,
     )
     .await;
     let seconds = started.elapsed().as_secs_f64();
     let cpu_seconds = measure::cpu_seconds().unwrap_or(0.0) - cpu_before;
     let measured = match outcome {
-        Ok(()) => load::measure(&app, &run_id, options.baseline).await,
+        Ok(()) => load::measure(&app, &run_id, options.stage).await,
         Err(error) => Err(error),
     };
     app.shutdown().await;
@@ -107,11 +152,7 @@ pub async fn run(
     let mut latencies = measured.latencies_ms;
     latencies.sort_by(f64::total_cmp);
     Ok(BenchReport {
-        mode: if options.baseline {
-            "baseline"
-        } else {
-            "pipeline"
-        },
+        mode: options.stage.as_str(),
         external_workers: options.external_workers,
         bus,
         database,
@@ -130,13 +171,6 @@ pub async fn run(
         ),
         cpu_seconds: round(cpu_seconds, 2),
     })
-}
-
-fn all_but_sla() -> Vec<RoleName> {
-    RoleName::ALL
-        .into_iter()
-        .filter(|role| *role != RoleName::SlaMonitor)
-        .collect()
 }
 
 fn round(value: f64, digits: i32) -> f64 {

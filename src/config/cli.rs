@@ -54,6 +54,9 @@ pub enum Command {
         /// Run the trivial relay instead of the pipeline.
         #[arg(long)]
         baseline: bool,
+        /// How far each exception goes: through intake, through policy, or until terminal.
+        #[arg(long, default_value = "terminal", value_parser = ["intake", "policy", "terminal"])]
+        until: String,
         /// Only ingest and measure; workers run in other processes on the same Kafka and database.
         #[arg(long)]
         external_workers: bool,

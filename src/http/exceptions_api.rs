@@ -52,6 +52,14 @@ pub async fn show(
     };
     let exception_id = path.into_inner();
     let found = exceptions::find(&state.db, &tenant.tenant_id, &exception_id).await;
+    // Fail closed: an id another tenant owns is not found, even when this tenant's own
+    // (rejected, dead-lettered) events name it.
+    let foreign = match &found {
+        Ok(None) => exceptions::owner_of(&state.db, &exception_id)
+            .await
+            .map_or(true, |owner| owner.is_some()),
+        _ => false,
+    };
     let events =
         timeline::of_exception(&state.db, &tenant.tenant_id, &exception_id, TIMELINE_LIMIT).await;
     let run = steps::of_exception(&state.db, &tenant.tenant_id, &exception_id)
@@ -93,12 +101,14 @@ pub async fn show(
             "events": events,
         })),
         // Accepted but not yet through intake: the timeline proves it exists for this tenant.
-        (Ok(None), Ok(events)) if !events.is_empty() => HttpResponse::Ok().json(json!({
-            "exception_id": exception_id,
-            "tenant_id": tenant.tenant_id,
-            "status": "received",
-            "events": events,
-        })),
+        (Ok(None), Ok(events)) if !events.is_empty() && !foreign => {
+            HttpResponse::Ok().json(json!({
+                "exception_id": exception_id,
+                "tenant_id": tenant.tenant_id,
+                "status": "received",
+                "events": events,
+            }))
+        }
         (Ok(None), Ok(_)) => {
             HttpResponse::NotFound().json(json!({ "error": "exception not found" }))
         }

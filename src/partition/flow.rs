@@ -72,9 +72,10 @@ impl PartitionWorker {
         self.buffer.push(record);
     }
 
-    /// Hands buffered records to handlers while the in-flight limits allow.
+    /// Hands buffered records to handlers while the in-flight limits allow; nothing once the
+    /// dead-letter cap stopped the role (buffered records stay uncommitted, for the next owner).
     pub(super) fn pump(&mut self, ctx: &mut Context<Self>) {
-        if self.drain.is_some() {
+        if self.drain.is_some() || self.stopped_by_cap {
             return;
         }
         while self.dispatched < self.tuning.max_in_flight_per_partition {

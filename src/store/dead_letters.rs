@@ -109,15 +109,37 @@ async fn insert_row(
         == 1)
 }
 
+/// The DeadLettered event embeds the original message up to this size (encoded) and the
+/// reason up to `MAX_EMBEDDED_CHARS`; beyond that a prefix, so the event itself always fits
+/// the broker's message limit (an oversized one would never leave the outbox). The
+/// `dead_letters` row keeps the whole message for replay.
+const MAX_EMBEDDED_BYTES: usize = 256 * 1024;
+const MAX_EMBEDDED_CHARS: usize = 4096;
+
+fn embedded_original(envelope: &str) -> Value {
+    let original = (envelope.len() <= MAX_EMBEDDED_BYTES)
+        .then(|| {
+            serde_json::from_str::<Value>(envelope)
+                .unwrap_or_else(|_| Value::String(envelope.to_owned()))
+        })
+        .filter(|original| original.to_string().len() <= MAX_EMBEDDED_BYTES);
+    original.unwrap_or_else(|| {
+        json!({
+            "truncated": true,
+            "original_bytes": envelope.len(),
+            "prefix": envelope.chars().take(MAX_EMBEDDED_CHARS).collect::<String>(),
+        })
+    })
+}
+
 fn dead_lettered_event(letter: &DeadLetter, now: DateTime<Utc>) -> Envelope {
-    let original = serde_json::from_str::<Value>(&letter.envelope)
-        .unwrap_or_else(|_| Value::String(letter.envelope.clone()));
+    let original = embedded_original(&letter.envelope);
     let payload = json!({
         "original_topic": letter.topic,
         "original_partition": letter.partition,
         "original_offset": letter.offset,
         "role": letter.role,
-        "reason": letter.reason,
+        "reason": letter.reason.chars().take(MAX_EMBEDDED_CHARS).collect::<String>(),
         "error_class": letter.error_class,
         "attempts": letter.attempts,
         "dead_lettered_at": now,

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The benchmarks of BENCHMARKS.md, on this machine: throughput against CONCURRENCY (embedded
+# default, and Kafka + Postgres), against the number of worker processes (Kafka + Postgres),
+# latency against load, and the --baseline relay on each bus. Results: bench-results/*.jsonl,
+# plot: bench-results/throughput.png (matplotlib, installed into .tools/venv-bench).
+#
+#   scripts/bench.sh            everything (about 10-15 minutes on 2 cores)
+#   BENCH_EXCEPTIONS=1000 scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N="${BENCH_EXCEPTIONS:-2000}"
+OUT=bench-results
+mkdir -p "$OUT"
+rm -f "$OUT"/*.jsonl
+
+echo "==> cargo build --release" >&2
+cargo build --release --quiet
+BIN="$(pwd)/target/release/exception-worker"
+DATA="$(mktemp -d)"
+trap 'rm -rf "$DATA"' EXIT
+
+bench() { # label, then env assignments and flags
+  local label="$1"; shift
+  echo "==> $label" >&2
+  env DATA_DIR="$DATA" RUST_LOG=warn "$@" | sed "s/^{/{\"label\":\"$label\",/"
+}
+
+# 1. Embedded default (SQLite + in-database bus), one process with every role.
+for concurrency in 1 2 4 8; do
+  bench "embedded c=$concurrency" CONCURRENCY=$concurrency "$BIN" bench --exceptions "$N" >> "$OUT/embedded.jsonl"
+done
+bench "embedded baseline c=4" CONCURRENCY=4 "$BIN" bench --exceptions "$N" --baseline >> "$OUT/embedded.jsonl"
+
+# 2. Kafka (tansu, co-located) + Postgres (the local server), one process with every role.
+BROKER="${KAFKA_BOOTSTRAP_SERVERS:-$(scripts/kafka-broker.sh start)}"
+PG_BASE="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+kafka_env() { # database name
+  echo KAFKA_BOOTSTRAP_SERVERS="$BROKER" KAFKA_SESSION_TIMEOUT_MS=6000 KAFKA_CONFIG_FETCH_WAIT_MAX_MS=10 \
+    KAFKA_CONFIG_LINGER_MS=1 KAFKA_TOPIC_PREFIX="bench$RANDOM." DATABASE_URL="$PG_BASE/$1"
+}
+fresh_db() {
+  psql "$PG_BASE/postgres" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
+}
+for concurrency in 1 2 4 8; do
+  fresh_db bench_kafka
+  # shellcheck disable=SC2046
+  bench "kafka c=$concurrency" $(kafka_env bench_kafka) CONCURRENCY=$concurrency "$BIN" bench --exceptions "$N" >> "$OUT/kafka.jsonl"
+done
+fresh_db bench_kafka
+# shellcheck disable=SC2046
+bench "kafka baseline c=4" $(kafka_env bench_kafka) CONCURRENCY=4 "$BIN" bench --exceptions "$N" --baseline >> "$OUT/kafka.jsonl"
+
+# 3. Kafka + Postgres, 1..3 worker processes (--roles all, CONCURRENCY=2 each), the bench
+#    process only ingesting and measuring.
+for instances in 1 2 3; do
+  fresh_db bench_scale
+  # shellcheck disable=SC2046
+  set -- $(kafka_env bench_scale)
+  pids=()
+  for index in $(seq 1 "$instances"); do
+    env "$@" CONCURRENCY=2 GROUP_ID=bench-scale HTTP_ADDR="127.0.0.1:$((18500 + index))" RUST_LOG=warn \
+      "$BIN" --roles intake,triage,policy,playbook,tool,feedback > "$DATA/worker-$index.log" 2>&1 &
+    pids+=("$!")
+  done
+  sleep 15 # joining the groups: tansu answers JoinGroup after half the session timeout
+  bench "kafka instances=$instances" "$@" "$BIN" bench --exceptions "$N" --external-workers >> "$OUT/instances.jsonl"
+  kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
+done
+
+# 4. Latency against load on the embedded default at CONCURRENCY=4: fractions of the maximum.
+max=$(python3 -c "import json;rows=[json.loads(l) for l in open('$OUT/embedded.jsonl')];print(max(r['exceptions_per_second'] for r in rows if r['mode']=='pipeline'))")
+for fraction in 0.25 0.5 0.75; do
+  rate=$(python3 -c "print(round($max*$fraction,1))")
+  bench "embedded load=$fraction" CONCURRENCY=4 "$BIN" bench --exceptions "$N" --rate "$rate" >> "$OUT/latency.jsonl"
+done
+
+# 5. The plot.
+if [ ! -x .tools/venv-bench/bin/python ]; then
+  python3 -m venv .tools/venv-bench
+  .tools/venv-bench/bin/pip install --quiet matplotlib
+fi
+.tools/venv-bench/bin/python scripts/plot_bench.py "$OUT"
+echo "results in $OUT/" >&2
