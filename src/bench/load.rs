@@ -44,13 +44,14 @@ pub async fn wait_until_assigned(
     }
 }
 
-/// A raw exception that needs no person: a small price mismatch (auto-approved, resolved
-/// through a tool call) or an unclassifiable error (escalated), alternating.
+/// A raw exception that needs no person: a small settlement fail (auto-approved into a
+/// playbook whose tool call succeeds, then resolved) or an unclassifiable error (escalated),
+/// alternating.
 fn payload(run_id: &str, index: usize) -> serde_json::Value {
     let exception_id = format!("bench-{run_id}-{index}");
     if index.is_multiple_of(2) {
-        json!({"exceptionId": exception_id, "exceptionType": "PRICE_MISMATCH", "priceDiffBps": 12,
-               "currency": "GBP", "sourceSystem": "BENCH", "amount": index})
+        json!({"exceptionId": exception_id, "exceptionType": "SETTLEMENT_FAIL", "amount": 500_000,
+               "currency": "USD", "sourceSystem": "BENCH", "isin": "US0378331005"})
     } else {
         json!({"exceptionId": exception_id, "error": "unrecognised feed error", "sourceSystem": "BENCH"})
     }

@@ -76,19 +76,29 @@ impl From<RoleError> for AttemptFailure {
     }
 }
 
+/// SQLSTATEs of a server that cut the connection or refuses new ones because it is shutting
+/// down, restarting or recovering: connection exceptions, admin or crash shutdown, cannot
+/// connect now.
+const UNREACHABLE_SQLSTATES: [&str; 8] = [
+    "08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03",
+];
+
 /// True when the database could not be reached at all, as opposed to refusing a statement.
 pub fn is_infrastructure(error: &DbErr) -> bool {
     match error {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(sqlx)) | DbErr::Query(RuntimeErr::SqlxError(sqlx)) => {
-            matches!(
-                sqlx.as_ref(),
+            match sqlx.as_ref() {
                 sea_orm::sqlx::Error::Io(_)
-                    | sea_orm::sqlx::Error::PoolTimedOut
-                    | sea_orm::sqlx::Error::PoolClosed
-                    | sea_orm::sqlx::Error::WorkerCrashed
-                    | sea_orm::sqlx::Error::Tls(_)
-            )
+                | sea_orm::sqlx::Error::PoolTimedOut
+                | sea_orm::sqlx::Error::PoolClosed
+                | sea_orm::sqlx::Error::WorkerCrashed
+                | sea_orm::sqlx::Error::Tls(_) => true,
+                sea_orm::sqlx::Error::Database(error) => error
+                    .code()
+                    .is_some_and(|code| UNREACHABLE_SQLSTATES.contains(&code.as_ref())),
+                _ => false,
+            }
         }
         _ => false,
     }

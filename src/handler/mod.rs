@@ -156,6 +156,9 @@ async fn process_decoded(
     }
     let started = Instant::now();
     let mut attempts: u32 = 0;
+    // Only attempts that failed for a reason of their own count against MAX_ATTEMPTS, not
+    // those an unreachable database failed.
+    let mut counted: u32 = 0;
     loop {
         attempts += 1;
         let failure = match attempt_isolated(role, deps, envelope).await {
@@ -186,7 +189,10 @@ async fn process_decoded(
         let give_up = match failure.class {
             ErrorClass::Permanent => true,
             ErrorClass::Infrastructure => false,
-            ErrorClass::Transient => attempts >= deps.tuning.max_attempts,
+            ErrorClass::Transient => {
+                counted += 1;
+                counted >= deps.tuning.max_attempts
+            }
         };
         if give_up {
             return dead_letter(role_name, deps, record, Some(envelope), failure, attempts).await;
@@ -226,10 +232,20 @@ async fn attempt_isolated(
                 "role panicked: {message}"
             )))
         }
-        Err(_) => Err(AttemptFailure::transient(format!(
-            "attempt timed out after {}s",
-            deps.tuning.handler_timeout.as_secs()
-        ))),
+        Err(_) => {
+            // Waiting for an unreachable database (a connection that never comes) is an
+            // outage, not a failure of this event.
+            let class = if crate::store::database::ping(&deps.db).await {
+                ErrorClass::Transient
+            } else {
+                ErrorClass::Infrastructure
+            };
+            let reason = format!(
+                "attempt timed out after {}s",
+                deps.tuning.handler_timeout.as_secs()
+            );
+            Err(AttemptFailure { class, reason })
+        }
     }
 }
 
