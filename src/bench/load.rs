@@ -70,7 +70,13 @@ pub async fn ingest(
     let started = Instant::now();
     let mut index = 0;
     while index < options.exceptions {
-        let count = BATCH.min(options.exceptions - index);
+        // At a rate, append every 20 ms so the load is smooth rather than bursts of a batch.
+        let batch = if options.rate > 0.0 {
+            ((options.rate / 50.0).ceil() as usize).clamp(1, BATCH)
+        } else {
+            BATCH
+        };
+        let count = batch.min(options.exceptions - index);
         let mut envelopes = Vec::with_capacity(count);
         for offset in 0..count {
             let raw = payload(run_id, index + offset).to_string();

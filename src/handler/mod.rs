@@ -99,8 +99,7 @@ impl actix::Handler<Process> for Handler {
         let deps = self.deps.clone();
         let name = self.name.clone();
         let work = async move {
-            deps.health.handler_busy(&name);
-            let outcome = process(role.as_ref(), &deps, &message.0).await;
+            let outcome = process(role.as_ref(), &deps, &message.0, &name).await;
             deps.health.handler_idle(&name);
             outcome
         };
@@ -108,7 +107,7 @@ impl actix::Handler<Process> for Handler {
     }
 }
 
-async fn process(role: &dyn Role, deps: &HandlerDeps, record: &Record) -> Outcome {
+async fn process(role: &dyn Role, deps: &HandlerDeps, record: &Record, name: &str) -> Outcome {
     let role_name = role.name();
     let envelope = match Envelope::decode(&record.payload, deps.allow_future_schema) {
         Ok(envelope) => envelope,
@@ -127,7 +126,7 @@ async fn process(role: &dyn Role, deps: &HandlerDeps, record: &Record) -> Outcom
     let span = tracing::info_span!("event", role = %role_name, topic = %record.topic, partition = record.partition,
         offset = record.offset, tenant = %envelope.tenant_id, event_id = %envelope.event_id,
         exception_id = envelope.exception_id.as_deref().unwrap_or(""));
-    process_decoded(role, deps, record, &envelope)
+    process_decoded(role, deps, record, &envelope, name)
         .instrument(span)
         .await
 }
@@ -137,6 +136,7 @@ async fn process_decoded(
     deps: &HandlerDeps,
     record: &Record,
     envelope: &Envelope,
+    name: &str,
 ) -> Outcome {
     let role_name = role.name();
     if !role.accepts(&record.topic, &envelope.event_type) {
@@ -161,6 +161,8 @@ async fn process_decoded(
     let mut counted: u32 = 0;
     loop {
         attempts += 1;
+        // Liveness watches one attempt at a time: waiting out a backoff is not being stuck.
+        deps.health.handler_busy(name);
         let failure = match attempt_isolated(role, deps, envelope).await {
             Ok(AttemptOutcome::Processed(placed)) => {
                 deps.bus.notify_appended(&placed);
@@ -204,6 +206,7 @@ async fn process_decoded(
         let delay = backoff(&deps.tuning, attempts);
         tracing::warn!(attempt = attempts, class = failure.class.as_str(), reason = %failure.reason,
             retry_in_ms = delay.as_millis() as u64, "Handler attempt failed; retrying.");
+        deps.health.handler_idle(name);
         actix_rt::time::sleep(delay).await;
     }
 }

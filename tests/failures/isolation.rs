@@ -1,0 +1,153 @@
+//! Tenant isolation fails closed: another tenant's key cannot read an exception (404, as if it
+//! did not exist), the dead-letter API refuses anyone without the operator key (403), and valid
+//! events of tenant B naming an exception that tenant A owns (an ingestion on
+//! `exceptions.ingested`, a triage result on `exceptions.triaged`) are dead-lettered as tenant
+//! violations while A's exception stays untouched.
+
+use std::time::Duration;
+
+use exception_worker::app::AppOptions;
+use exception_worker::envelope::Envelope;
+use exception_worker::model::{event_types, topics};
+use sea_orm::ConnectionTrait;
+use serde_json::{json, Value};
+
+use crate::cluster::{wait_for, Cluster};
+use crate::helpers::{TestApp, ACME_KEY, GLOBEX_KEY};
+use crate::readers::{count, processed_by, statement};
+use crate::support::{
+    ingested, letters, operator_key_sha256, RawProducer, GLOBEX, OPERATOR_KEY, PIPELINE,
+};
+
+const SHARED_ID: &str = "ISOLATED-1";
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// The whole exception row, as text, to prove it unchanged.
+async fn exception_row(app: &TestApp) -> String {
+    let sql = "SELECT row_to_json(x)::text AS j FROM exceptions x WHERE exception_id = $1";
+    let row = app
+        .db
+        .query_one_raw(statement(&app.db, sql, vec![SHARED_ID.into()]))
+        .await
+        .expect("Failed to read the exception")
+        .expect("the exception exists");
+    row.try_get("", "j").expect("a JSON row")
+}
+
+async fn dead_letters_status(app: &TestApp, key: Option<&str>) -> u16 {
+    let mut request = app.client.get(format!("{}/v1/dead-letters", app.address));
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    request
+        .send()
+        .await
+        .expect("Failed to GET")
+        .status()
+        .as_u16()
+}
+
+#[actix_rt::test]
+async fn cross_tenant_reads_and_events_fail_closed() {
+    let Some(mut cluster) = Cluster::start("isolation").await else {
+        return;
+    };
+    // Arrange: acme's exception, through the whole pipeline.
+    cluster.set("OPERATOR_API_KEY_SHA256", &operator_key_sha256());
+    let app = cluster.spawn_app(PIPELINE, AppOptions::default()).await;
+    let body = json!({"exceptionId": SHARED_ID, "exceptionType": "SETTLEMENT_FAIL", "sourceSystem": "MUREX"});
+    let response = app.post_exception(Some(ACME_KEY), &body.to_string()).await;
+    assert_eq!(response.status().as_u16(), 202);
+    wait_for("policy decided acme's exception", LIMIT, async || {
+        processed_by(&app.db, "policy").await == 1
+    })
+    .await;
+    let before = exception_row(&app).await;
+
+    // Act + Assert: reads.
+    let foreign = app.get_exception(Some(GLOBEX_KEY), SHARED_ID).await;
+    assert_eq!(
+        foreign.status().as_u16(),
+        404,
+        "globex read acme's exception"
+    );
+    let foreign_body = foreign.text().await.unwrap_or_default();
+    assert!(!foreign_body.contains("SETTLEMENT_FAIL"), "{foreign_body}");
+    assert_eq!(
+        app.get_exception(Some(ACME_KEY), SHARED_ID)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        app.get_exception(None, SHARED_ID).await.status().as_u16(),
+        401
+    );
+    assert_eq!(dead_letters_status(&app, None).await, 403);
+    assert_eq!(dead_letters_status(&app, Some(ACME_KEY)).await, 403);
+    assert_eq!(
+        dead_letters_status(&app, Some("not-the-operator-key")).await,
+        403
+    );
+    assert_eq!(dead_letters_status(&app, Some(OPERATOR_KEY)).await, 200);
+
+    // Act: globex's valid events naming acme's exception, straight onto the topics.
+    let raw = RawProducer::new(&cluster);
+    let ingestion = ingested(GLOBEX, SHARED_ID);
+    raw.send_envelope(topics::INGESTED, &ingestion).await;
+    let triaged = "SELECT envelope AS j FROM events WHERE event_type = $1";
+    let row = app
+        .db
+        .query_one_raw(statement(
+            &app.db,
+            triaged,
+            vec![event_types::TRIAGE_COMPLETED.into()],
+        ))
+        .await
+        .expect("Failed to read the triage event")
+        .expect("acme's TriageCompleted");
+    let mut forged: Value =
+        serde_json::from_str(&row.try_get::<String>("", "j").expect("j")).expect("JSON");
+    forged["tenant_id"] = json!(GLOBEX);
+    forged["event_id"] = json!(uuid::Uuid::new_v4());
+    let forged: Envelope = serde_json::from_value(forged).expect("a valid envelope");
+    raw.send_envelope(topics::TRIAGED, &forged).await;
+
+    // Assert: both dead-lettered as tenant violations; acme's exception untouched.
+    wait_for("both forged events are dead-lettered", LIMIT, async || {
+        letters(&app.db).await.len() == 2
+    })
+    .await;
+    for letter in letters(&app.db).await {
+        assert_eq!(letter.class, "permanent", "{letter:?}");
+        assert!(
+            letter.reason.contains(&format!(
+                "tenant violation: exception {SHARED_ID} belongs to another tenant"
+            )),
+            "{letter:?}"
+        );
+    }
+    let roles = "SELECT COUNT(*) AS n FROM dead_letters WHERE role IN ('intake', 'policy') AND tenant_id = $1";
+    assert_eq!(count(&app.db, roles, vec![GLOBEX.into()]).await, 2);
+    assert_eq!(
+        exception_row(&app).await,
+        before,
+        "acme's exception changed"
+    );
+    let rows = "SELECT COUNT(*) AS n FROM exceptions WHERE exception_id = $1";
+    assert_eq!(count(&app.db, rows, vec![SHARED_ID.into()]).await, 1);
+    let claimed = "SELECT COUNT(*) AS n FROM processed_events WHERE event_id IN ($1, $2)";
+    let forged_ids = vec![
+        ingestion.event_id.to_string().into(),
+        forged.event_id.to_string().into(),
+    ];
+    assert_eq!(
+        count(&app.db, claimed, forged_ids).await,
+        0,
+        "a forged event was processed"
+    );
+    let foreign = app.get_exception(Some(GLOBEX_KEY), SHARED_ID).await;
+    assert_eq!(foreign.status().as_u16(), 404);
+    app.app.shutdown().await;
+}
