@@ -48,4 +48,8 @@ ENV WORKER_TYPE=intake \
 USER 10001:10001
 EXPOSE 8080
 STOPSIGNAL SIGTERM
+# No curl in the image: the binary probes its own /readyz on HTTP_ADDR's port (exit 0 on 200).
+# Kubernetes ignores HEALTHCHECK and uses the httpGet probes of deploy/kubernetes instead.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["/usr/local/bin/exception-worker", "probe", "--endpoint", "readyz"]
 ENTRYPOINT ["/usr/local/bin/exception-worker"]

@@ -151,6 +151,12 @@ impl App {
                 .context("Failed to build the tool runner")?,
             tenant_allowlist: settings.tenant_allowlist.clone(),
         });
+        for role in &settings.roles {
+            metrics.initialise_role(role.as_str());
+        }
+        if settings.roles.contains(&RoleName::SlaMonitor) {
+            metrics.initialise_sla();
+        }
         let mut plans = Vec::new();
         let consumer_roles = settings
             .roles

@@ -111,6 +111,32 @@ impl Metrics {
         Ok(())
     }
 
+    /// Creates the labelled series of `role` at zero, so that dashboards and `increase()` see a
+    /// role's first dead letter, panic or restart instead of a series that appears at 1.
+    pub fn initialise_role(&self, role: &str) {
+        for class in ["permanent", "infrastructure", "transient"] {
+            self.dead_letters.with_label_values(&[role, class]);
+            self.retries.with_label_values(&[role, class]);
+        }
+        for kind in ["handler", "partition"] {
+            self.restarts.with_label_values(&[role, kind]);
+        }
+        for kind in ["assign", "revoke", "error"] {
+            self.rebalances.with_label_values(&[role, kind]);
+        }
+        self.handler_panics.with_label_values(&[role]);
+        self.role_failed.with_label_values(&[role]).set(0);
+        self.in_flight.with_label_values(&[role]).set(0);
+        self.assigned_partitions.with_label_values(&[role]);
+    }
+
+    /// The SLA flag series, at zero, for a process that runs the SLA monitor.
+    pub fn initialise_sla(&self) {
+        for kind in ["imminent", "breached"] {
+            self.sla_flags.with_label_values(&[kind]);
+        }
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut buffer = Vec::new();

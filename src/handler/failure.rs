@@ -83,7 +83,13 @@ const UNREACHABLE_SQLSTATES: [&str; 8] = [
     "08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03",
 ];
 
-/// True when the database could not be reached at all, as opposed to refusing a statement.
+/// Lock contention, not a fault of the event: SQLite busy or locked (several processes on one
+/// file), and Postgres serialization failures and deadlocks. Retried like an outage (never
+/// dead-lettered), since the next attempt, in a fresh transaction, succeeds.
+const CONTENTION_CODES: [&str; 8] = ["5", "261", "517", "773", "6", "262", "40001", "40P01"];
+
+/// True when the database could not be reached at all, or was too contended to take the
+/// transaction, as opposed to refusing a statement.
 pub fn is_infrastructure(error: &DbErr) -> bool {
     match error {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
@@ -94,9 +100,10 @@ pub fn is_infrastructure(error: &DbErr) -> bool {
                 | sea_orm::sqlx::Error::PoolClosed
                 | sea_orm::sqlx::Error::WorkerCrashed
                 | sea_orm::sqlx::Error::Tls(_) => true,
-                sea_orm::sqlx::Error::Database(error) => error
-                    .code()
-                    .is_some_and(|code| UNREACHABLE_SQLSTATES.contains(&code.as_ref())),
+                sea_orm::sqlx::Error::Database(error) => error.code().is_some_and(|code| {
+                    UNREACHABLE_SQLSTATES.contains(&code.as_ref())
+                        || CONTENTION_CODES.contains(&code.as_ref())
+                }),
                 _ => false,
             }
         }
@@ -169,5 +176,39 @@ mod tests {
             AttemptFailure::from(DbErr::Custom("constraint".into())).class,
             ErrorClass::Transient
         );
+    }
+
+    #[tokio::test]
+    async fn sqlite_lock_contention_is_retried_like_an_outage() {
+        use sea_orm::{ConnectOptions, ConnectionTrait, Database, TransactionTrait};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db?mode=rwc", dir.path().display());
+        let connect = |url: String| async move {
+            let mut options = ConnectOptions::new(url);
+            options
+                .max_connections(1)
+                .map_sqlx_sqlite_opts(|sqlite| sqlite.busy_timeout(std::time::Duration::ZERO));
+            Database::connect(options).await.unwrap()
+        };
+        let holder = connect(url.clone()).await;
+        let contender = connect(url).await;
+        holder
+            .execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .unwrap();
+        let txn = holder.begin().await.unwrap();
+        txn.execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        let error = contender
+            .execute_unprepared("INSERT INTO t VALUES (2)")
+            .await
+            .unwrap_err();
+        assert!(is_infrastructure(&error), "{error:?}");
+        assert_eq!(
+            AttemptFailure::from(error).class,
+            ErrorClass::Infrastructure
+        );
+        txn.rollback().await.unwrap();
     }
 }
