@@ -166,7 +166,8 @@ pub async fn dead_letters(db: &DatabaseConnection) -> i64 {
 }
 
 /// Appends one event on `topic` through the outbox, as a producer the worker does not know
-/// would, and wakes the embedded consumers. Returns its event id.
+/// would, and wakes the embedded consumers (or, on Kafka, the relay that publishes it).
+/// Returns its event id.
 pub async fn inject(
     app: &TestApp,
     topic: &'static str,

@@ -12,7 +12,7 @@ use crate::helpers::{Backend, TestDb, ACME_KEY};
 use crate::readers::statement;
 use sea_orm::ConnectionTrait;
 
-on_both_backends!(three_exceptions_end_resolved_escalated_and_resolved_by_a_person);
+on_all_backends!(three_exceptions_end_resolved_escalated_and_resolved_by_a_person);
 
 const PRICE: &str = "CHAIN-PRICE";
 const ODD: &str = "CHAIN-ODD";

@@ -2,7 +2,7 @@
 //! Postgres server at TEST_DATABASE_URL), the real app spawned on port 0, and small readers for
 //! rows, metrics and the bus. Quiet unless TEST_LOG is set.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
@@ -14,6 +14,7 @@ use exception_worker::clock::{Clock, SystemClock};
 use exception_worker::config::{EnvVars, Settings};
 use exception_worker::handler::FaultHook;
 use exception_worker::ingest::{self, Accepted};
+use exception_worker::model::RoleName;
 use exception_worker::packs::Packs;
 use exception_worker::routing::slot_for;
 use exception_worker::telemetry::{self, LogFormat};
@@ -31,6 +32,13 @@ pub const PARTITIONS: usize = 4;
 pub const PIPELINE_ROLES: [&str; 3] = ["intake", "triage", "policy"];
 
 const WAIT_LIMIT: Duration = Duration::from_secs(10);
+/// How long a Kafka-backed app may take until every consumer role has partitions (tansu
+/// answers a JoinGroup after half the session timeout; a restart may wait out a whole one).
+const KAFKA_JOIN_LIMIT: Duration = Duration::from_secs(40);
+/// tansu answers JoinGroup only after half of the session timeout: keep it short.
+const KAFKA_SESSION_TIMEOUT_MS: &str = "6000";
+/// Empty fetches are held this long by the broker (librdkafka's default is 500 ms).
+const KAFKA_FETCH_WAIT_MAX_MS: &str = "10";
 const WAIT_STEP: Duration = Duration::from_millis(20);
 
 static TRACING: LazyLock<()> = LazyLock::new(|| {
@@ -59,22 +67,65 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Runs each named scenario (an `async fn(Backend)`) as three tests: `<scenario>::sqlite`,
+/// `<scenario>::postgres` (both on the embedded bus) and `<scenario>::kafka_postgres`.
+macro_rules! on_all_backends {
+    ($($scenario:ident),+ $(,)?) => {
+        $(
+            mod $scenario {
+                #[actix_rt::test]
+                async fn sqlite() {
+                    super::$scenario($crate::helpers::Backend::Sqlite).await
+                }
+
+                #[actix_rt::test]
+                async fn postgres() {
+                    super::$scenario($crate::helpers::Backend::Postgres).await
+                }
+
+                #[actix_rt::test]
+                async fn kafka_postgres() {
+                    super::$scenario($crate::helpers::Backend::KafkaPostgres).await
+                }
+            }
+        )+
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// A SQLite file and the embedded bus.
     Sqlite,
+    /// A Postgres database and the embedded bus.
     Postgres,
+    /// A Postgres database and the Kafka bus on the broker at TEST_KAFKA_BOOTSTRAP_SERVERS.
+    KafkaPostgres,
+}
+
+/// A test's share of the broker: every app of the test (a restart included) uses these topics
+/// and consumer groups, which no other test uses.
+#[derive(Debug, Clone)]
+pub struct KafkaShare {
+    pub servers: String,
+    /// Prepended to every topic of this test.
+    pub topic_prefix: String,
+    /// GROUP_ID: each role's group is `{group}.{role}`.
+    pub group: String,
 }
 
 /// A database that lives as long as the test: a temp directory for SQLite, a uniquely named
-/// database for Postgres (dropped, best effort, when this value is dropped).
+/// database for Postgres (dropped, best effort, when this value is dropped), and for Kafka a
+/// topic prefix and consumer group of the test's own.
 pub struct TestDb {
     pub url: String,
+    pub kafka: Option<KafkaShare>,
     _dir: Option<tempfile::TempDir>,
     postgres: Option<(String, String)>,
 }
 
 impl TestDb {
-    /// None when the Postgres variant must be skipped (TEST_DATABASE_URL unset outside CI).
+    /// None when the Postgres or Kafka variant must be skipped (TEST_DATABASE_URL or
+    /// TEST_KAFKA_BOOTSTRAP_SERVERS unset outside CI; under CI=true that panics instead).
     pub async fn create(backend: Backend) -> Option<TestDb> {
         LazyLock::force(&TRACING);
         match backend {
@@ -83,9 +134,21 @@ impl TestDb {
                 let url = format!("sqlite://{}/t.db?mode=rwc", dir.path().display());
                 Some(TestDb {
                     url,
+                    kafka: None,
                     _dir: Some(dir),
                     postgres: None,
                 })
+            }
+            Backend::KafkaPostgres => {
+                let servers = kafka_bootstrap_servers()?;
+                let mut db = Box::pin(TestDb::create(Backend::Postgres)).await?;
+                let unique = uuid::Uuid::new_v4().simple().to_string();
+                db.kafka = Some(KafkaShare {
+                    servers,
+                    topic_prefix: format!("a{}.", &unique[..12]),
+                    group: format!("a{}", &unique[..12]),
+                });
+                Some(db)
             }
             Backend::Postgres => {
                 let admin_url = postgres_server_url()?;
@@ -100,6 +163,7 @@ impl TestDb {
                 let _closed = admin.close().await;
                 Some(TestDb {
                     url: with_database_name(&admin_url, &name),
+                    kafka: None,
                     _dir: None,
                     postgres: Some((admin_url, name)),
                 })
@@ -126,6 +190,21 @@ fn postgres_server_url() -> Option<String> {
         ),
         _ => {
             eprintln!("note: skipping the Postgres variant: TEST_DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
+fn kafka_bootstrap_servers() -> Option<String> {
+    match std::env::var("TEST_KAFKA_BOOTSTRAP_SERVERS") {
+        Ok(servers) if !servers.trim().is_empty() => Some(servers.trim().to_owned()),
+        _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
+            "TEST_KAFKA_BOOTSTRAP_SERVERS is not set but CI=true: the Kafka + Postgres variant of \
+             every issue-4 scenario must run in CI (scripts/test.sh starts a broker; or run \
+             `scripts/kafka-broker.sh start` and export TEST_KAFKA_BOOTSTRAP_SERVERS)"
+        ),
+        _ => {
+            eprintln!("note: skipping the Kafka + Postgres variant: TEST_KAFKA_BOOTSTRAP_SERVERS is not set");
             None
         }
     }
@@ -195,12 +274,22 @@ impl Setup {
         .into_iter()
         .map(|(key, value)| (key.to_owned(), value.to_owned()))
         .collect();
-        Self {
+        let mut setup = Self {
             env,
             roles: Some(PIPELINE_ROLES.join(",")),
             faults: None,
             clock: Arc::new(SystemClock),
+        };
+        if let Some(kafka) = &db.kafka {
+            setup = setup
+                .env("KAFKA_BOOTSTRAP_SERVERS", &kafka.servers)
+                .env("KAFKA_TOPIC_PREFIX", &kafka.topic_prefix)
+                .env("KAFKA_TOPIC_PARTITIONS", "3")
+                .env("KAFKA_SESSION_TIMEOUT_MS", KAFKA_SESSION_TIMEOUT_MS)
+                .env("GROUP_ID", &kafka.group)
+                .env("OUTBOX_POLL_INTERVAL_MS", "50");
         }
+        setup
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Self {
@@ -227,8 +316,26 @@ impl Setup {
 
     pub async fn spawn(self) -> TestApp {
         let env = EnvVars::init_from_hashmap(&self.env).expect("Failed to read the test env");
-        let settings = Settings::from_sources(&env, self.roles.as_deref(), true)
-            .unwrap_or_else(|errors| panic!("{errors}"));
+        let settings = if self.env.contains_key("KAFKA_BOOTSTRAP_SERVERS") {
+            let passthrough = BTreeMap::from([(
+                "fetch.wait.max.ms".to_owned(),
+                KAFKA_FETCH_WAIT_MAX_MS.to_owned(),
+            )]);
+            Settings::from_sources_with(&env, &passthrough, self.roles.as_deref(), true)
+        } else {
+            Settings::from_sources(&env, self.roles.as_deref(), true)
+        }
+        .unwrap_or_else(|errors| panic!("{errors}"));
+        // On Kafka, the app is ready once each consumer role's group has given it partitions.
+        let joining: Vec<&'static str> = match settings.kafka {
+            Some(_) => settings
+                .roles
+                .iter()
+                .filter(|role| **role != RoleName::SlaMonitor)
+                .map(|role| role.as_str())
+                .collect(),
+            None => Vec::new(),
+        };
         let packs =
             Packs::load(Path::new(&self.env["CONFIG_DIR"])).expect("Failed to load the packs");
         let listener = TcpListener::bind("127.0.0.1:0").expect("Failed to bind port 0");
@@ -241,6 +348,17 @@ impl Setup {
         let app = App::build(settings, Arc::new(packs), options)
             .await
             .expect("Failed to build the app");
+        let deadline = Instant::now() + KAFKA_JOIN_LIMIT;
+        for role in joining {
+            let assigned = &app.metrics.assigned_partitions;
+            while assigned.with_label_values(&[role]).get() == 0 {
+                assert!(
+                    Instant::now() < deadline,
+                    "timed out after {KAFKA_JOIN_LIMIT:?} waiting until {role} has partitions"
+                );
+                actix_rt::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
         TestApp {
             address: format!("http://127.0.0.1:{}", app.http_port),
             db: app.db.clone(),

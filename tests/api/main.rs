@@ -1,7 +1,9 @@
 //! The integration tests: one binary that drives the real app (HTTP on port 0, actors, embedded
-//! bus) on a fresh SQLite file and a fresh Postgres database per test. Quiet unless TEST_LOG
-//! is set; the Postgres variants need TEST_DATABASE_URL (they skip without it, and fail under
-//! CI=true).
+//! bus) on a fresh SQLite file and a fresh Postgres database per test; the issue-4 scenarios
+//! also run on Kafka + Postgres (`kafka_postgres`: a topic prefix and consumer groups of the
+//! test's own on TEST_KAFKA_BOOTSTRAP_SERVERS). Quiet unless TEST_LOG is set; the Postgres
+//! variants need TEST_DATABASE_URL and the Kafka ones TEST_KAFKA_BOOTSTRAP_SERVERS too (they
+//! skip without them, and fail under CI=true).
 
 #[macro_use]
 mod helpers;

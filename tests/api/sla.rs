@@ -18,7 +18,7 @@ use crate::flow::{event_count, post, status, wait_for_status, wait_for_step, ALL
 use crate::helpers::{Backend, Setup, TestApp, TestDb};
 use crate::readers::statement;
 
-on_both_backends!(
+on_all_backends!(
     sla_flags_are_emitted_once_across_checks_and_a_restart,
     two_monitors_checking_at_once_never_both_emit,
     monitors_that_both_hold_the_lease_still_flag_once,

@@ -12,7 +12,7 @@ use crate::flow::{
 use crate::helpers::{Backend, TestDb};
 use crate::tool_server::{spawn_lab, write_lab_packs, ToolServer, LAB};
 
-on_both_backends!(each_tool_failure_escalates_with_its_reason);
+on_all_backends!(each_tool_failure_escalates_with_its_reason);
 
 const GHOST_EXECUTION: &str = "exec-ghost-1";
 

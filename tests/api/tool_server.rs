@@ -190,12 +190,15 @@ confidence_threshold = 0.5
 
 /// The app with every role on the lab packs, plain http allowed to 127.0.0.1 only.
 pub async fn spawn_lab(db: &TestDb, packs: &LabPacks) -> TestApp {
+    lab_setup(db, packs).spawn().await
+}
+
+/// The setup of `spawn_lab`, for a test to add to.
+pub fn lab_setup(db: &TestDb, packs: &LabPacks) -> Setup {
     let config_dir = packs.dir.path().display().to_string();
     Setup::new(db)
         .roles(Some(crate::flow::ALL_ROLES))
         .env("CONFIG_DIR", &config_dir)
         .env("TOOL_ALLOWED_HOSTS", "127.0.0.1")
         .env("TOOL_MAX_ATTEMPTS", "3")
-        .spawn()
-        .await
 }

@@ -11,7 +11,7 @@ use crate::flow::{
 use crate::helpers::{Backend, TestDb, ACME};
 use crate::readers::count;
 
-on_both_backends!(completing_the_wrong_step_changes_nothing);
+on_all_backends!(completing_the_wrong_step_changes_nothing);
 
 const ID: &str = "WRONG-STEP-1";
 
