@@ -10,9 +10,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N="${BENCH_EXCEPTIONS:-2000}"
+# The broker for the Kafka series; the embedded series must not see it.
+BROKER="${KAFKA_BOOTSTRAP_SERVERS:-}"
+unset KAFKA_BOOTSTRAP_SERVERS DATABASE_URL
 OUT=bench-results
 mkdir -p "$OUT"
-rm -f "$OUT"/*.jsonl
+# BENCH_PARTS picks the series to (re)run; the others keep their earlier results.
+PARTS="${BENCH_PARTS:-embedded kafka instances latency}"
+wants() { [[ " $PARTS " == *" $1 "* ]]; }
 
 echo "==> cargo build --release" >&2
 cargo build --release --quiet
@@ -27,21 +32,26 @@ bench() { # label, then env assignments and flags
 }
 
 # 1. Embedded default (SQLite + in-database bus), one process with every role.
+if wants embedded; then
+rm -f "$OUT/embedded.jsonl"
 for concurrency in 1 2 4 8; do
   bench "embedded c=$concurrency" CONCURRENCY=$concurrency "$BIN" bench --exceptions "$N" >> "$OUT/embedded.jsonl"
 done
 bench "embedded baseline c=4" CONCURRENCY=4 "$BIN" bench --exceptions "$N" --baseline >> "$OUT/embedded.jsonl"
+fi
 
 # 2. Kafka (tansu, co-located) + Postgres (the local server), one process with every role.
-BROKER="${KAFKA_BOOTSTRAP_SERVERS:-$(scripts/kafka-broker.sh start)}"
+BROKER="${BROKER:-$(scripts/kafka-broker.sh start)}"
 PG_BASE="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 kafka_env() { # database name
-  echo KAFKA_BOOTSTRAP_SERVERS="$BROKER" KAFKA_SESSION_TIMEOUT_MS=6000 KAFKA_CONFIG_FETCH_WAIT_MAX_MS=10 \
-    KAFKA_CONFIG_LINGER_MS=1 KAFKA_TOPIC_PREFIX="bench$RANDOM." DATABASE_URL="$PG_BASE/$1"
+  echo "KAFKA_BOOTSTRAP_SERVERS=$BROKER KAFKA_SESSION_TIMEOUT_MS=6000 KAFKA_CONFIG_FETCH_WAIT_MAX_MS=10" \
+    "KAFKA_CONFIG_LINGER_MS=1 KAFKA_TOPIC_PREFIX=bench$RANDOM. DATABASE_URL=$PG_BASE/$1"
 }
 fresh_db() {
   psql "$PG_BASE/postgres" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
 }
+if wants kafka; then
+rm -f "$OUT/kafka.jsonl"
 for concurrency in 1 2 4 8; do
   fresh_db bench_kafka
   # shellcheck disable=SC2046
@@ -50,16 +60,21 @@ done
 fresh_db bench_kafka
 # shellcheck disable=SC2046
 bench "kafka baseline c=4" $(kafka_env bench_kafka) CONCURRENCY=4 "$BIN" bench --exceptions "$N" --baseline >> "$OUT/kafka.jsonl"
+fi
 
 # 3. Kafka + Postgres, 1..3 worker processes (--roles all, CONCURRENCY=2 each), the bench
 #    process only ingesting and measuring.
+if wants instances; then
+rm -f "$OUT/instances.jsonl"
 for instances in 1 2 3; do
   fresh_db bench_scale
   # shellcheck disable=SC2046
   set -- $(kafka_env bench_scale)
+  # Migrate once: several workers migrating one fresh database at the same time would race.
+  env "$@" RUST_LOG=warn "$BIN" migrate
   pids=()
   for index in $(seq 1 "$instances"); do
-    env "$@" CONCURRENCY=2 GROUP_ID=bench-scale HTTP_ADDR="127.0.0.1:$((18500 + index))" RUST_LOG=warn \
+    env "$@" RUN_MIGRATIONS=false CONCURRENCY=2 GROUP_ID=bench-scale HTTP_ADDR="127.0.0.1:$((18500 + index))" RUST_LOG=warn \
       "$BIN" --roles intake,triage,policy,playbook,tool,feedback > "$DATA/worker-$index.log" 2>&1 &
     pids+=("$!")
   done
@@ -67,13 +82,17 @@ for instances in 1 2 3; do
   bench "kafka instances=$instances" "$@" "$BIN" bench --exceptions "$N" --external-workers >> "$OUT/instances.jsonl"
   kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
 done
+fi
 
 # 4. Latency against load on the embedded default at CONCURRENCY=4: fractions of the maximum.
-max=$(python3 -c "import json;rows=[json.loads(l) for l in open('$OUT/embedded.jsonl')];print(max(r['exceptions_per_second'] for r in rows if r['mode']=='pipeline'))")
+if wants latency; then
+rm -f "$OUT/latency.jsonl"
+max=$(python3 -c "import json;rows=[json.loads(l) for l in open('$OUT/embedded.jsonl')];print(max(r['exceptions_per_second'] for r in rows if r['mode']=='terminal' and r['concurrency']==4))")
 for fraction in 0.25 0.5 0.75; do
   rate=$(python3 -c "print(round($max*$fraction,1))")
   bench "embedded load=$fraction" CONCURRENCY=4 "$BIN" bench --exceptions "$N" --rate "$rate" >> "$OUT/latency.jsonl"
 done
+fi
 
 # 5. The plot.
 if [ ! -x .tools/venv-bench/bin/python ]; then

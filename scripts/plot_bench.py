@@ -17,7 +17,7 @@ def main(out):
     out = Path(out)
     figure, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     for name, style in (("embedded", "o-"), ("kafka", "s-")):
-        series = [r for r in rows(out / f"{name}.jsonl") if r["mode"] == "pipeline"]
+        series = [r for r in rows(out / f"{name}.jsonl") if r["mode"] == "terminal"]
         axes[0].plot([r["concurrency"] for r in series], [r["exceptions_per_second"] for r in series], style, label=name)
     axes[0].set(title="Throughput vs CONCURRENCY (one process)", xlabel="CONCURRENCY", ylabel="exceptions/s")
     axes[0].legend()
@@ -25,10 +25,11 @@ def main(out):
     axes[1].plot(range(1, len(instances) + 1), [r["exceptions_per_second"] for r in instances], "s-")
     axes[1].set(title="Throughput vs worker processes (Kafka + Postgres)", xlabel="processes", ylabel="exceptions/s")
     latency = rows(out / "latency.jsonl")
-    offered = [r["exceptions"] / r["seconds"] for r in latency]
+    # Labels read "embedded load=<share of the maximum>": plot against the offered share.
+    offered = [float(r["label"].rsplit("=", 1)[-1]) for r in latency]
     for key, style in (("latency_ms_p50", "o-"), ("latency_ms_p99", "s-")):
         axes[2].plot(offered, [r[key] for r in latency], style, label=key.split("_")[-1])
-    axes[2].set(title="Latency vs load (embedded, CONCURRENCY=4)", xlabel="exceptions/s", ylabel="ingest-to-terminal ms")
+    axes[2].set(title="Latency vs load (embedded, CONCURRENCY=4)", xlabel="offered load (share of the measured maximum)", ylabel="ingest-to-terminal ms")
     axes[2].legend()
     figure.tight_layout()
     figure.savefig(out / "throughput.png", dpi=110)
