@@ -5,6 +5,8 @@ mod cli;
 mod env;
 pub mod kafka;
 mod parse;
+mod roles;
+mod tuning;
 mod validate;
 
 pub use cli::{Cli, Command, DlqCommand};

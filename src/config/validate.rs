@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use crate::model::RoleName;
@@ -13,6 +12,9 @@ use crate::telemetry::LogFormat;
 
 use super::kafka::{self, KafkaSettings};
 use super::parse::{parse_bool, parse_fraction, parse_in_range, parse_value};
+use super::roles::parse_roles;
+pub use super::roles::redact_url_password;
+pub use super::tuning::TuningSettings;
 use super::EnvVars;
 use crate::tools::ToolSettings;
 
@@ -34,50 +36,6 @@ impl fmt::Display for ConfigErrors {
 }
 
 impl std::error::Error for ConfigErrors {}
-
-/// Limits and intervals of the runtime; each bounded thing has its bound here.
-#[derive(Debug, Clone)]
-pub struct TuningSettings {
-    pub embedded_partitions: u32,
-    pub max_in_flight_per_partition: usize,
-    /// Fetched records held per partition (waiting plus in flight); at least the in-flight window.
-    pub max_buffered_per_partition: usize,
-    pub commit_interval: Duration,
-    pub handler_timeout: Duration,
-    pub max_attempts: u32,
-    pub retry_backoff_base: Duration,
-    pub retry_backoff_max: Duration,
-    pub restart_limit: u32,
-    pub restart_window: Duration,
-    pub shutdown_timeout: Duration,
-    /// Dead-letter cap: the role stops when at least `dlq_cap_ratio` of the last
-    /// `dlq_cap_window` records of a partition were dead-lettered.
-    pub dlq_cap_window: usize,
-    pub dlq_cap_ratio: f64,
-    /// In-flight records of one tenant per partition, so a burst cannot hold back others.
-    pub tenant_max_in_flight: usize,
-}
-
-impl Default for TuningSettings {
-    fn default() -> Self {
-        Self {
-            embedded_partitions: 4,
-            max_in_flight_per_partition: 64,
-            max_buffered_per_partition: 512,
-            commit_interval: Duration::from_millis(500),
-            handler_timeout: Duration::from_secs(30),
-            max_attempts: 5,
-            retry_backoff_base: Duration::from_millis(100),
-            retry_backoff_max: Duration::from_secs(10),
-            restart_limit: 5,
-            restart_window: Duration::from_secs(60),
-            shutdown_timeout: Duration::from_secs(30),
-            dlq_cap_window: 200,
-            dlq_cap_ratio: 0.95,
-            tenant_max_in_flight: 16,
-        }
-    }
-}
 
 /// The validated configuration of one process.
 #[derive(Clone)]
@@ -408,54 +366,6 @@ fn default_database_url(data_dir: &std::path::Path) -> String {
         "sqlite://{}?mode=rwc",
         data_dir.join("exception-worker.db").display()
     )
-}
-
-fn parse_roles(
-    env: &EnvVars,
-    roles_flag: Option<&str>,
-    need_roles: bool,
-    problems: &mut Vec<String>,
-) -> Vec<RoleName> {
-    let (source, raw) = match (roles_flag, env.worker_type.as_deref()) {
-        (Some(flag), _) => ("--roles", flag),
-        (None, Some(worker_type)) => ("WORKER_TYPE", worker_type),
-        (None, None) => {
-            if need_roles {
-                problems.push("WORKER_TYPE: required unless --roles is given (e.g. WORKER_TYPE=intake or --roles all)".to_owned());
-            }
-            return Vec::new();
-        }
-    };
-    let mut roles = BTreeSet::new();
-    for name in raw.split(',').map(str::trim) {
-        if name.is_empty() {
-            problems.push(format!("{source}: empty role name in '{raw}'"));
-        } else if name == "all" {
-            roles.extend(AVAILABLE_ROLES);
-        } else {
-            match RoleName::from_str(name) {
-                Ok(role) => {
-                    roles.insert(role);
-                }
-                Err(reason) => problems.push(format!("{source}: {reason}")),
-            }
-        }
-    }
-    roles.into_iter().collect()
-}
-
-/// Hides the password of a `scheme://user:password@host/...` URL for logs and errors.
-pub fn redact_url_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((credentials, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match credentials.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
 }
 
 #[cfg(test)]
