@@ -195,11 +195,16 @@ pub async fn assert_exactly_once(
     limit: Duration,
 ) {
     let deadline = Instant::now() + limit;
+    // The three counts are separate queries: a transaction committing between them shows a
+    // torn view for one read, so wait for a consistent full view rather than a first count.
     let mut seen = effects(db).await;
-    while seen.processed_by_intake < n as i64 && Instant::now() < deadline {
+    while seen != Effects::all(n) && Instant::now() < deadline {
         actix_rt::time::sleep(Duration::from_millis(200)).await;
         seen = effects(db).await;
     }
+    // Settle once more: a late duplicate would show here, a torn read would not.
+    actix_rt::time::sleep(Duration::from_millis(500)).await;
+    seen = effects(db).await;
     if seen != Effects::all(n) {
         let on_broker = ingested_on_broker(cluster, n).await;
         let backlog = count(
