@@ -10,7 +10,6 @@ use futures::future::join_all;
 
 use crate::consumer::{RoleConsumer, StopConsuming};
 use crate::handler::HandlerDeps;
-use crate::model::RoleName;
 use crate::partition::DrainReport;
 use crate::pool::HandlerPool;
 use crate::relay::{FlushAndStop, OutboxRelay, RelayFaultHook};
@@ -18,7 +17,6 @@ use crate::roles::Role;
 
 /// One role's running parts.
 struct RoleRuntime {
-    name: RoleName,
     pool: Arc<HandlerPool>,
     consumer: Addr<RoleConsumer>,
 }
@@ -91,14 +89,6 @@ impl Overseer {
         );
         self.relay = Some(relay.start());
     }
-
-    /// Handler actor count per role, for reporting.
-    pub fn pool_sizes(&self) -> Vec<(RoleName, usize)> {
-        self.roles
-            .iter()
-            .map(|runtime| (runtime.name, runtime.pool.size()))
-            .collect()
-    }
 }
 
 impl Actor for Overseer {
@@ -118,11 +108,7 @@ impl Actor for Overseer {
             )
             .start();
             tracing::info!(role = %plan.role.name(), group = %plan.group, concurrency = pool.size(), "Role started.");
-            self.roles.push(RoleRuntime {
-                name: plan.role.name(),
-                pool,
-                consumer,
-            });
+            self.roles.push(RoleRuntime { pool, consumer });
         }
         self.deps.health.expect_subscriptions(self.roles.len());
         self.start_relay();

@@ -122,12 +122,12 @@ async fn check(checker: Checker) -> anyhow::Result<CheckReport> {
     };
     for candidate in sla::candidates(&checker.db, BATCH).await? {
         if now >= candidate.sla_deadline {
-            if breach(&checker, &candidate, now).await? {
+            if raise(&checker, &candidate, Flag::Breached, now).await? {
                 report.breached += 1;
             }
         } else if !candidate.imminent_flagged
             && elapsed_fraction(&candidate, now) >= checker.settings.imminent_threshold
-            && imminent(&checker, &candidate, now).await?
+            && raise(&checker, &candidate, Flag::Imminent, now).await?
         {
             report.imminent += 1;
         }
@@ -176,76 +176,89 @@ fn event(
     OutgoingEvent { topic, envelope }
 }
 
-async fn imminent(
-    checker: &Checker,
-    candidate: &Candidate,
-    now: DateTime<Utc>,
-) -> anyhow::Result<bool> {
-    let txn = checker.db.begin().await?;
-    if !sla::flag_imminent(&txn, &candidate.tenant_id, &candidate.exception_id, now).await? {
-        txn.rollback().await?;
-        return Ok(false);
-    }
-    let payload = json!({
-        "sla_deadline": candidate.sla_deadline,
-        "elapsed_fraction": elapsed_fraction(candidate, now),
-        "minutes_remaining": (candidate.sla_deadline - now).num_minutes(),
-    });
-    let placed = outbox::append(
-        &txn,
-        checker.bus.as_ref(),
-        &[event(candidate, event_types::SLA_IMMINENT, payload, now)],
-    )
-    .await?;
-    txn.commit().await?;
-    checker.bus.notify_appended(&placed);
-    checker
-        .metrics
-        .sla_flags
-        .with_label_values(&["imminent"])
-        .inc();
-    tracing::info!(tenant = %candidate.tenant_id, exception_id = %candidate.exception_id, "SLA imminent.");
-    Ok(true)
+/// The two SLA flags, each set at most once per exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flag {
+    Imminent,
+    Breached,
 }
 
-async fn breach(
+impl Flag {
+    fn label(self) -> &'static str {
+        match self {
+            Flag::Imminent => "imminent",
+            Flag::Breached => "breached",
+        }
+    }
+
+    /// The events that announce this flag for `candidate`.
+    fn events(self, candidate: &Candidate, now: DateTime<Utc>) -> Vec<OutgoingEvent> {
+        match self {
+            Flag::Imminent => {
+                let payload = json!({
+                    "sla_deadline": candidate.sla_deadline,
+                    "elapsed_fraction": elapsed_fraction(candidate, now),
+                    "minutes_remaining": (candidate.sla_deadline - now).num_minutes(),
+                });
+                vec![event(candidate, event_types::SLA_IMMINENT, payload, now)]
+            }
+            Flag::Breached => {
+                let expired = json!({ "sla_deadline": candidate.sla_deadline, "breached_at": now });
+                let mut events = vec![event(candidate, event_types::SLA_EXPIRED, expired, now)];
+                let was_open = !candidate
+                    .status
+                    .parse::<ExceptionStatus>()
+                    .is_ok_and(ExceptionStatus::is_terminal);
+                if was_open {
+                    let reason =
+                        json!({ "reason": "SLA deadline passed", "escalated_by": "sla_monitor" });
+                    events.push(event(
+                        candidate,
+                        event_types::EXCEPTION_ESCALATED,
+                        reason,
+                        now,
+                    ));
+                }
+                events
+            }
+        }
+    }
+}
+
+/// Sets `flag` on the exception and appends its events in one transaction; false when another
+/// check (or monitor) set it first.
+async fn raise(
     checker: &Checker,
     candidate: &Candidate,
+    flag: Flag,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let txn = checker.db.begin().await?;
-    if !sla::flag_breached(&txn, &candidate.tenant_id, &candidate.exception_id, now).await? {
+    let (tenant, exception) = (&candidate.tenant_id, &candidate.exception_id);
+    let set = match flag {
+        Flag::Imminent => sla::flag_imminent(&txn, tenant, exception, now).await?,
+        Flag::Breached => sla::flag_breached(&txn, tenant, exception, now).await?,
+    };
+    if !set {
         txn.rollback().await?;
         return Ok(false);
     }
-    let mut events = vec![event(
-        candidate,
-        event_types::SLA_EXPIRED,
-        json!({ "sla_deadline": candidate.sla_deadline, "breached_at": now }),
-        now,
-    )];
-    let was_open = !candidate
-        .status
-        .parse::<ExceptionStatus>()
-        .is_ok_and(ExceptionStatus::is_terminal);
-    if was_open {
-        let reason = json!({ "reason": "SLA deadline passed", "escalated_by": "sla_monitor" });
-        events.push(event(
-            candidate,
-            event_types::EXCEPTION_ESCALATED,
-            reason,
-            now,
-        ));
-    }
-    let placed = outbox::append(&txn, checker.bus.as_ref(), &events).await?;
+    let placed = outbox::append(&txn, checker.bus.as_ref(), &flag.events(candidate, now)).await?;
     txn.commit().await?;
     checker.bus.notify_appended(&placed);
     checker
         .metrics
         .sla_flags
-        .with_label_values(&["breached"])
+        .with_label_values(&[flag.label()])
         .inc();
-    tracing::warn!(tenant = %candidate.tenant_id, exception_id = %candidate.exception_id, escalated = was_open, "SLA breached.");
+    match flag {
+        Flag::Imminent => {
+            tracing::info!(tenant = %tenant, exception_id = %exception, "SLA imminent.")
+        }
+        Flag::Breached => {
+            tracing::warn!(tenant = %tenant, exception_id = %exception, "SLA breached.")
+        }
+    }
     Ok(true)
 }
 

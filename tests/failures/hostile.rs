@@ -11,13 +11,12 @@ use chrono::Utc;
 use exception_worker::envelope::Envelope;
 use exception_worker::model::{event_types, topics};
 use futures::future::join_all;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Headers;
-use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use rdkafka::Message;
 use serde_json::{json, Value};
 
-use crate::cluster::{wait_for, Cluster, FETCH_WAIT_MAX_MS};
-use crate::produce::Producer;
+use crate::cluster::{wait_for, Cluster};
+use crate::produce::{read_topic, Producer};
 use crate::readers::{count, processed_by};
 use crate::support::{
     dead_letter_count, events_of_type, ingested, letters, Proc, RawProducer, ACME, GLOBEX,
@@ -184,35 +183,18 @@ fn hostile(n: usize) -> Hostile {
 
 /// Headers of every record on the test's DLQ topic (read until `expected` arrived or 30 s).
 async fn dlq_headers(cluster: &Cluster, expected: usize) -> Vec<HashMap<String, String>> {
-    let servers = cluster.servers.clone();
-    let topic = format!("{}{}", cluster.prefix, topics::DLQ);
-    let group = format!("{}.dlq-reader", cluster.group);
-    tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &servers)
-            .set("group.id", &group)
-            .set("enable.auto.commit", "false")
-            .set("fetch.wait.max.ms", FETCH_WAIT_MAX_MS)
-            .create()
-            .expect("Failed to create a reader");
-        let metadata = consumer
-            .fetch_metadata(Some(&topic), Duration::from_secs(10))
-            .expect("Failed to read the DLQ topic's metadata");
-        let mut assignment = TopicPartitionList::new();
-        for partition in metadata.topics()[0].partitions() {
-            assignment
-                .add_partition_offset(&topic, partition.id(), Offset::Beginning)
-                .expect("a partition");
-        }
-        consumer.assign(&assignment).expect("Failed to assign");
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        let mut records = Vec::new();
-        while records.len() < expected && std::time::Instant::now() < deadline {
-            let Some(message) = consumer.poll(Duration::from_millis(50)) else {
-                continue;
-            };
-            let message = message.expect("Failed to read the DLQ topic");
-            let headers = message
+    let records = read_topic(
+        cluster,
+        topics::DLQ,
+        "dlq-reader",
+        expected,
+        Duration::from_secs(30),
+    )
+    .await;
+    records
+        .iter()
+        .map(|message| {
+            message
                 .headers()
                 .map(|headers| {
                     headers
@@ -226,13 +208,9 @@ async fn dlq_headers(cluster: &Cluster, expected: usize) -> Vec<HashMap<String, 
                         })
                         .collect()
                 })
-                .unwrap_or_default();
-            records.push(headers);
-        }
-        records
-    })
-    .await
-    .expect("the DLQ reader panicked")
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 #[actix_rt::test]

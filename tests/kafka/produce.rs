@@ -13,6 +13,7 @@ use exception_worker::metrics::Metrics;
 use exception_worker::model::topics;
 use exception_worker::relay;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::OwnedMessage;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
@@ -143,13 +144,33 @@ pub async fn effects(db: &DatabaseConnection) -> Effects {
 }
 
 /// The records on the test's `exceptions.ingested` topic, counted by reading every partition
-/// from the beginning until at least `expected` arrived (or 20 s passed) and nothing more came
-/// for half a second. (Reading, not the broker's end offsets: tansu answers ListOffsets with
+/// from the beginning. (Reading, not the broker's end offsets: tansu answers ListOffsets with
 /// the last batch's base offset + 1, which undercounts batched records.)
 pub async fn ingested_on_broker(cluster: &Cluster, expected: usize) -> usize {
+    read_topic(
+        cluster,
+        topics::INGESTED,
+        "reader",
+        expected,
+        Duration::from_secs(20),
+    )
+    .await
+    .len()
+}
+
+/// Every record of the test's (prefixed) `topic`, read from the beginning of each partition
+/// until at least `expected` arrived and nothing more came for half a second, or `limit`
+/// passed.
+pub async fn read_topic(
+    cluster: &Cluster,
+    topic: &str,
+    reader: &str,
+    expected: usize,
+    limit: Duration,
+) -> Vec<OwnedMessage> {
     let servers = cluster.servers.clone();
-    let topic = format!("{}{}", cluster.prefix, topics::INGESTED);
-    let group = format!("{}.reader", cluster.group);
+    let topic = format!("{}{topic}", cluster.prefix);
+    let group = format!("{}.{reader}", cluster.group);
     tokio::task::spawn_blocking(move || {
         let consumer: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", &servers)
@@ -168,15 +189,14 @@ pub async fn ingested_on_broker(cluster: &Cluster, expected: usize) -> usize {
                 .expect("a partition");
         }
         consumer.assign(&assignment).expect("Failed to assign");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut records = 0;
+        let deadline = Instant::now() + limit;
+        let mut records = Vec::new();
         let mut last = Instant::now();
         while Instant::now() < deadline
-            && (records < expected || last.elapsed() < Duration::from_millis(500))
+            && (records.len() < expected || last.elapsed() < Duration::from_millis(500))
         {
             if let Some(message) = consumer.poll(Duration::from_millis(50)) {
-                message.expect("Failed to read the topic");
-                records += 1;
+                records.push(message.expect("Failed to read the topic").detach());
                 last = Instant::now();
             }
         }
