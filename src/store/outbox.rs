@@ -4,7 +4,7 @@
 //! writers never deadlock.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr};
 
 use crate::bus::{Bus, OutboxPlacement, PlacedEvent};
 use crate::envelope::Envelope;
@@ -71,6 +71,11 @@ pub async fn append_rows(
     rows: &[LogRow],
 ) -> Result<Vec<PlacedEvent>, DbErr> {
     let placement = bus.outbox_placement();
+    if placement == OutboxPlacement::InDatabaseLog
+        && txn.get_database_backend() == DbBackend::Sqlite
+    {
+        return append_to_sqlite_log(txn, bus, rows).await;
+    }
     let partitions: Vec<Option<i32>> = rows
         .iter()
         .map(|row| match placement {
@@ -105,6 +110,55 @@ pub async fn append_rows(
     }
     Ok(placed)
 }
+/// SQLite has one writer, so there is no lock order to keep: each row takes its offset and is
+/// written in one round trip (two statements in one call), in emission order.
+async fn append_to_sqlite_log(
+    txn: &impl ConnectionTrait,
+    bus: &dyn Bus,
+    rows: &[LogRow],
+) -> Result<Vec<PlacedEvent>, DbErr> {
+    let sql = r#"UPDATE bus_partitions SET next_offset = next_offset + 1 WHERE topic = $2 AND "partition" = $3;
+                 INSERT INTO events (event_id, topic, "partition", log_offset, key, event_type, tenant_id,
+                                     exception_id, correlation_id, envelope, headers, replay_count, created_at)
+                 SELECT $1, $2, $3, next_offset - 1, $4, $5, $6, $7, $8, $9, $10, $11, $12
+                 FROM bus_partitions WHERE topic = $2 AND "partition" = $3
+                 RETURNING log_offset"#;
+    let mut placed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let partition = slot_for(&row.key, bus.partitions_of(&row.topic) as usize) as i32;
+        let values = vec![
+            row.event_id.clone().into(),
+            row.topic.clone().into(),
+            partition.into(),
+            row.key.clone().into(),
+            row.event_type.clone().into(),
+            row.tenant_id.clone().into(),
+            row.exception_id.clone().into(),
+            row.correlation_id.clone().into(),
+            row.envelope.clone().into(),
+            row.headers.clone().into(),
+            row.replay_count.into(),
+            Utc::now().into(),
+        ];
+        let offset = txn
+            .query_one_raw(statement(txn, sql, values))
+            .await?
+            .ok_or_else(|| {
+                DbErr::Custom(format!(
+                    "topic {} has no partition {partition}; was it created?",
+                    row.topic
+                ))
+            })?
+            .try_get::<i64>("", "log_offset")?;
+        placed.push(PlacedEvent {
+            topic: row.topic.clone(),
+            partition,
+            offset,
+        });
+    }
+    Ok(placed)
+}
+
 async fn allocate_offset(
     txn: &impl ConnectionTrait,
     topic: &str,
