@@ -3,10 +3,11 @@
 //! rows keep their order. A crash between the publish and the mark republishes those rows on
 //! the next pass; consumers dedupe them by event id.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::prelude::*;
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::bus::RelayPort;
@@ -16,6 +17,49 @@ use crate::store::{leases, unpublished};
 
 pub const RELAY_LEASE: &str = "outbox-relay";
 const LEASE_TTL_SECS: i64 = 10;
+
+/// The lease as this holder last took it. Each renewal is a commit (a WAL flush on Postgres), so
+/// it is renewed only once a third of its time is used up, not on every pass; nobody else can
+/// take it before it expires.
+#[derive(Clone, Default)]
+pub struct HeldLease(Arc<Mutex<Option<DateTime<Utc>>>>);
+
+impl HeldLease {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<DateTime<Utc>>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn fresh(&self, now: DateTime<Utc>) -> bool {
+        let renew_below = chrono::Duration::seconds(LEASE_TTL_SECS) * 2 / 3;
+        self.lock()
+            .is_some_and(|expires_at| expires_at - now > renew_below)
+    }
+
+    fn set(&self, expires_at: Option<DateTime<Utc>>) {
+        *self.lock() = expires_at;
+    }
+
+    /// Takes or renews the lease when it is not fresh; true while this holder holds it.
+    async fn hold(
+        &self,
+        db: &DatabaseConnection,
+        holder: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, sea_orm::DbErr> {
+        if self.fresh(now) {
+            return Ok(true);
+        }
+        let ttl = chrono::Duration::seconds(LEASE_TTL_SECS);
+        let held = leases::acquire(db, RELAY_LEASE, holder, now, ttl).await?;
+        self.set(held.then_some(now + ttl));
+        Ok(held)
+    }
+
+    async fn release(&self, db: &DatabaseConnection, holder: &str) -> Result<(), sea_orm::DbErr> {
+        self.set(None);
+        leases::release(db, RELAY_LEASE, holder).await
+    }
+}
 
 /// Test seam: fail after the publish and before the mark, as a crash there would.
 pub trait RelayFaultHook: Send + Sync {
@@ -31,6 +75,7 @@ pub struct OutboxRelay {
     metrics: Metrics,
     clock: Arc<dyn Clock>,
     faults: Option<Arc<dyn RelayFaultHook>>,
+    lease: HeldLease,
     busy: bool,
     again: bool,
 }
@@ -68,6 +113,7 @@ impl OutboxRelay {
             metrics,
             clock,
             faults,
+            lease: HeldLease::default(),
             busy: false,
             again: false,
         }
@@ -82,6 +128,7 @@ impl OutboxRelay {
         let pass = relay_pass(
             self.db.clone(),
             self.port.clone(),
+            self.lease.clone(),
             self.holder.clone(),
             self.batch_size,
             self.metrics.clone(),
@@ -102,25 +149,18 @@ impl OutboxRelay {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn relay_pass(
     db: DatabaseConnection,
     port: RelayPort,
+    lease: HeldLease,
     holder: String,
     batch_size: usize,
     metrics: Metrics,
     clock: Arc<dyn Clock>,
     faults: Option<Arc<dyn RelayFaultHook>>,
 ) -> anyhow::Result<PassReport> {
-    let now = clock.now();
-    if !leases::acquire(
-        &db,
-        RELAY_LEASE,
-        &holder,
-        now,
-        chrono::Duration::seconds(LEASE_TTL_SECS),
-    )
-    .await?
-    {
+    if !lease.hold(&db, &holder, clock.now()).await? {
         return Ok(PassReport {
             leader: false,
             full_batch: false,
@@ -165,10 +205,12 @@ pub async fn publish_pending(
     metrics: &Metrics,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<bool> {
+    let lease = HeldLease::default();
     loop {
         let report = relay_pass(
             db.clone(),
             port.clone(),
+            lease.clone(),
             holder.to_owned(),
             batch_size,
             metrics.clone(),
@@ -180,7 +222,7 @@ pub async fn publish_pending(
             return Ok(false);
         }
         if !report.full_batch {
-            leases::release(db, RELAY_LEASE, holder).await?;
+            lease.release(db, holder).await?;
             return Ok(true);
         }
     }
@@ -214,6 +256,7 @@ impl actix::Handler<FlushAndStop> for OutboxRelay {
         let db = self.db.clone();
         let port = self.port.clone();
         let holder = self.holder.clone();
+        let lease = self.lease.clone();
         let batch_size = self.batch_size;
         let metrics = self.metrics.clone();
         let clock = self.clock.clone();
@@ -224,6 +267,7 @@ impl actix::Handler<FlushAndStop> for OutboxRelay {
                     match relay_pass(
                         db.clone(),
                         port.clone(),
+                        lease.clone(),
                         holder.clone(),
                         batch_size,
                         metrics.clone(),
@@ -242,7 +286,7 @@ impl actix::Handler<FlushAndStop> for OutboxRelay {
                 }
             };
             let _in_time = actix_rt::time::timeout(message.deadline, drain).await;
-            if let Err(error) = leases::release(&db, RELAY_LEASE, &holder).await {
+            if let Err(error) = lease.release(&db, &holder).await {
                 tracing::warn!(%error, "Could not release the relay lease; it expires by itself.");
             }
         };
