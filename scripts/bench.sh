@@ -84,13 +84,22 @@ for instances in 1 2 3; do
 done
 fi
 
-# 4. Latency against load on the embedded default at CONCURRENCY=4: fractions of the maximum.
+# 4. Latency against load at CONCURRENCY=4: fractions of the maximum measured above, on the
+#    embedded default and on Kafka + Postgres.
 if wants latency; then
 rm -f "$OUT/latency.jsonl"
 max=$(python3 -c "import json;rows=[json.loads(l) for l in open('$OUT/embedded.jsonl')];print(max(r['exceptions_per_second'] for r in rows if r['mode']=='terminal' and r['concurrency']==4))")
 for fraction in 0.25 0.5 0.75; do
   rate=$(python3 -c "print(round($max*$fraction,1))")
   bench "embedded load=$fraction" CONCURRENCY=4 "$BIN" bench --exceptions "$N" --rate "$rate" >> "$OUT/latency.jsonl"
+done
+rm -f "$OUT/kafka-latency.jsonl"
+max=$(python3 -c "import json;rows=[json.loads(l) for l in open('$OUT/kafka.jsonl')];print(max(r['exceptions_per_second'] for r in rows if r['mode']=='terminal' and r['concurrency']==4))")
+for fraction in 0.25 0.5; do
+  rate=$(python3 -c "print(round($max*$fraction,1))")
+  fresh_db bench_kafka
+  # shellcheck disable=SC2046
+  bench "kafka load=$fraction" $(kafka_env bench_kafka) CONCURRENCY=4 "$BIN" bench --exceptions "$N" --rate "$rate" >> "$OUT/kafka-latency.jsonl"
 done
 fi
 

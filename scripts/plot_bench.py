@@ -24,12 +24,15 @@ def main(out):
     instances = rows(out / "instances.jsonl")
     axes[1].plot(range(1, len(instances) + 1), [r["exceptions_per_second"] for r in instances], "s-")
     axes[1].set(title="Throughput vs worker processes (Kafka + Postgres)", xlabel="processes", ylabel="exceptions/s")
-    latency = rows(out / "latency.jsonl")
-    # Labels read "embedded load=<share of the maximum>": plot against the offered share.
-    offered = [float(r["label"].rsplit("=", 1)[-1]) for r in latency]
-    for key, style in (("latency_ms_p50", "o-"), ("latency_ms_p99", "s-")):
-        axes[2].plot(offered, [r[key] for r in latency], style, label=key.split("_")[-1])
-    axes[2].set(title="Latency vs load (embedded, CONCURRENCY=4)", xlabel="offered load (share of the measured maximum)", ylabel="ingest-to-terminal ms")
+    # Labels read "<bus> load=<share of the maximum>": plot against the offered share.
+    for name, bus, marker in (("latency", "embedded", "o"), ("kafka-latency", "kafka", "s")):
+        latency = rows(out / f"{name}.jsonl")
+        offered = [float(r["label"].rsplit("=", 1)[-1]) for r in latency]
+        for key, line in (("latency_ms_p50", "-"), ("latency_ms_p99", "--")):
+            label = f"{bus} {key.split('_')[-1]}"
+            axes[2].plot(offered, [r[key] for r in latency], marker + line, label=label)
+    axes[2].axhline(100, color="grey", linewidth=0.8, linestyle=":")
+    axes[2].set(title="Latency vs load (CONCURRENCY=4)", xlabel="offered load (share of the measured maximum)", ylabel="ingest-to-terminal ms")
     axes[2].legend()
     figure.tight_layout()
     figure.savefig(out / "throughput.png", dpi=110)

@@ -93,6 +93,8 @@ pub struct BenchReport {
     pub latency_ms_p99: f64,
     pub peak_rss_mib: f64,
     pub cpu_seconds: f64,
+    /// Mean events per database transaction of the handlers (group commit).
+    pub events_per_commit: f64,
 }
 
 pub async fn run(
@@ -143,6 +145,8 @@ pub async fn run(
     .await;
     let seconds = started.elapsed().as_secs_f64();
     let cpu_seconds = measure::cpu_seconds().unwrap_or(0.0) - cpu_before;
+    let commits = &app.metrics.group_commit_events;
+    let events_per_commit = commits.get_sample_sum() / (commits.get_sample_count().max(1) as f64);
     let measured = match outcome {
         Ok(()) => load::measure(&app, &run_id, options.stage).await,
         Err(error) => Err(error),
@@ -170,6 +174,7 @@ pub async fn run(
             1,
         ),
         cpu_seconds: round(cpu_seconds, 2),
+        events_per_commit: round(events_per_commit, 1),
     })
 }
 
