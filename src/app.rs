@@ -16,6 +16,7 @@ use crate::bus::kafka::KafkaBus;
 use crate::bus::Bus;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::handler::group_commit::GroupCommit;
 use crate::handler::{FaultHook, HandlerDeps};
 use crate::health::Health;
 use crate::http::{serve, HttpState};
@@ -98,6 +99,7 @@ pub async fn open_bus(
         ),
         None => Arc::new(EmbeddedBus::new(
             db.clone(),
+            database::committed_reader(&settings.database_url, db).await?,
             settings.tuning.embedded_partitions,
         )),
     };
@@ -115,6 +117,16 @@ fn relay_plan(settings: &Settings, faults: Option<Arc<dyn RelayFaultHook>>) -> O
         poll_interval: kafka.outbox_poll_interval,
         faults,
     })
+}
+
+/// Transactions that may be open at once for group commit: one on SQLite (one writer), half
+/// the pool on Postgres, so the other half serves reads, the relay and the API.
+fn group_commit_lanes(settings: &Settings) -> usize {
+    if settings.uses_sqlite() {
+        1
+    } else {
+        (settings.db_max_connections as usize / 2).max(1)
+    }
 }
 
 /// A name for this process in leases: host, pid and a random suffix.
@@ -137,6 +149,12 @@ impl App {
         let db = open_database(&settings).await?;
         health.set_database_reachable(true);
         let bus = open_bus(&settings, &db, &metrics, &health).await?;
+        let group_commit = Arc::new(GroupCommit::new(
+            db.clone(),
+            group_commit_lanes(&settings),
+            settings.tuning.group_commit_max_events,
+            metrics.clone(),
+        ));
         let deps = Arc::new(HandlerDeps {
             db: db.clone(),
             bus: bus.clone(),
@@ -149,6 +167,7 @@ impl App {
             faults: options.faults,
             tools: ToolRunner::new(settings.tools.clone())
                 .context("Failed to build the tool runner")?,
+            group_commit,
             tenant_allowlist: settings.tenant_allowlist.clone(),
         });
         for role in &settings.roles {

@@ -3,8 +3,8 @@
 //! role, topic, partition, event type, outcome; never ids.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 #[derive(Clone)]
@@ -12,6 +12,8 @@ pub struct Metrics {
     registry: Registry,
     pub events_processed: IntCounterVec,
     pub processing_seconds: HistogramVec,
+    pub group_commit_events: Histogram,
+    pub group_commit_reruns: IntCounter,
     pub in_flight: IntGaugeVec,
     pub handler_actors: IntGaugeVec,
     pub assigned_partitions: IntGaugeVec,
@@ -44,6 +46,11 @@ impl Metrics {
                     .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
                 &["role"],
             )?,
+            group_commit_events: Histogram::with_opts(
+                HistogramOpts::new("group_commit_events", "Events whose effects were committed together in one database transaction (group commit).")
+                    .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0]),
+            )?,
+            group_commit_reruns: IntCounter::new("group_commit_reruns_total", "Attempts run again because another member's failure rolled their group commit batch back.")?,
             in_flight: IntGaugeVec::new(Opts::new("in_flight_events", "Events dispatched to handlers and not yet acknowledged."), &["role"])?,
             handler_actors: IntGaugeVec::new(Opts::new("handler_actors", "Handler actors running per role (CONCURRENCY)."), &["role"])?,
             assigned_partitions: IntGaugeVec::new(Opts::new("assigned_partitions", "Partitions currently assigned to this process."), &["role"])?,
@@ -81,6 +88,10 @@ impl Metrics {
             .register(Box::new(self.events_processed.clone()))?;
         self.registry
             .register(Box::new(self.processing_seconds.clone()))?;
+        self.registry
+            .register(Box::new(self.group_commit_events.clone()))?;
+        self.registry
+            .register(Box::new(self.group_commit_reruns.clone()))?;
         self.registry.register(Box::new(self.in_flight.clone()))?;
         self.registry
             .register(Box::new(self.handler_actors.clone()))?;

@@ -54,6 +54,8 @@ impl Signals {
 
 pub struct EmbeddedBus {
     db: DatabaseConnection,
+    /// Fetches read committed rows here (a pool of its own on SQLite, beside the writer).
+    reader: DatabaseConnection,
     default_partitions: u32,
     partition_counts: RwLock<HashMap<String, u32>>,
     signals: Arc<Signals>,
@@ -62,9 +64,14 @@ pub struct EmbeddedBus {
 }
 
 impl EmbeddedBus {
-    pub fn new(db: DatabaseConnection, default_partitions: u32) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        reader: DatabaseConnection,
+        default_partitions: u32,
+    ) -> Self {
         Self {
             db,
+            reader,
             default_partitions: default_partitions.max(1),
             partition_counts: RwLock::new(HashMap::new()),
             signals: Arc::new(Signals::default()),
@@ -133,6 +140,7 @@ impl Bus for EmbeddedBus {
                 let wakeup = tokio::sync::Mutex::new(self.signals.receiver(&tp));
                 sources.push(Arc::new(EmbeddedPartition {
                     db: self.db.clone(),
+                    reader: self.reader.clone(),
                     group: group.to_owned(),
                     topic: Arc::from(*topic),
                     tp,
@@ -185,6 +193,7 @@ impl Bus for EmbeddedBus {
 
 struct EmbeddedPartition {
     db: DatabaseConnection,
+    reader: DatabaseConnection,
     group: String,
     topic: Arc<str>,
     tp: TopicPartition,
@@ -205,8 +214,8 @@ impl EmbeddedPartition {
             limit.into(),
         ];
         let rows = self
-            .db
-            .query_all_raw(statement(&self.db, sql, values))
+            .reader
+            .query_all_raw(statement(&self.reader, sql, values))
             .await?;
         let mut records = Vec::with_capacity(rows.len());
         for row in rows {
@@ -283,8 +292,8 @@ impl PartitionSource for EmbeddedPartition {
         let sql = r#"SELECT next_offset FROM bus_partitions WHERE topic = $1 AND "partition" = $2"#;
         let values = vec![self.tp.topic.clone().into(), self.tp.partition.into()];
         let row = self
-            .db
-            .query_one_raw(statement(&self.db, sql, values))
+            .reader
+            .query_one_raw(statement(&self.reader, sql, values))
             .await?;
         Ok(row
             .map(|row| row.try_get::<i64>("", "next_offset"))

@@ -35,6 +35,8 @@ pub struct EnvVars {
     pub max_in_flight_per_partition: String,
     #[envconfig(from = "MAX_BUFFERED_PER_PARTITION", default = "512")]
     pub max_buffered_per_partition: String,
+    #[envconfig(from = "GROUP_COMMIT_MAX_EVENTS", default = "32")]
+    pub group_commit_max_events: String,
     #[envconfig(from = "COMMIT_INTERVAL_MS", default = "500")]
     pub commit_interval_ms: String,
     #[envconfig(from = "HANDLER_TIMEOUT_SECS", default = "30")]

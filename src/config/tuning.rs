@@ -23,6 +23,8 @@ pub struct TuningSettings {
     pub dlq_cap_ratio: f64,
     /// In-flight records of one tenant per partition, so a burst cannot hold back others.
     pub tenant_max_in_flight: usize,
+    /// Events whose effects may share one database transaction (1 = a transaction each).
+    pub group_commit_max_events: usize,
 }
 
 impl Default for TuningSettings {
@@ -42,6 +44,7 @@ impl Default for TuningSettings {
             dlq_cap_window: 200,
             dlq_cap_ratio: 0.95,
             tenant_max_in_flight: 16,
+            group_commit_max_events: 32,
         }
     }
 }

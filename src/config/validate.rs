@@ -265,6 +265,13 @@ impl Settings {
                 1,
                 10_000,
             ),
+            group_commit_max_events: parse_in_range(
+                &mut problems,
+                "GROUP_COMMIT_MAX_EVENTS",
+                &env.group_commit_max_events,
+                1,
+                10_000,
+            ),
         };
         if tuning.max_buffered_per_partition < tuning.max_in_flight_per_partition {
             problems.push(

@@ -1,14 +1,17 @@
-//! One attempt at one event: the transaction that holds the idempotency claim, the tenant
-//! ownership check, the role's writes and the outbox rows (DESIGN section 3).
+//! One attempt at one event: the idempotency claim, the tenant ownership check, the role's
+//! writes and the outbox rows, in one (group-committed) transaction (DESIGN section 3).
 
-use sea_orm::TransactionTrait;
+use sea_orm::DatabaseTransaction;
 
 use super::failure::AttemptFailure;
+use super::group_commit::Effects;
 use super::HandlerDeps;
 use crate::bus::PlacedEvent;
 use crate::envelope::Envelope;
+use crate::packs::{DomainPack, TenantPack};
 use crate::roles::{PrepareContext, Role, RoleContext};
-use crate::store::{exceptions, outbox, processed};
+use crate::store::outbox;
+use crate::store::processed::{self, Claim};
 
 pub enum AttemptOutcome {
     Processed(Vec<PlacedEvent>),
@@ -47,24 +50,55 @@ pub async fn run(
         tools: &deps.tools,
     };
     let prepared = role.prepare(&prepare).await?;
-    let txn = deps.db.begin().await?;
-    if let Some(exception_id) = &envelope.exception_id {
-        if let Some(owner) = exceptions::owner_of(&txn, exception_id).await? {
-            if owner != envelope.tenant_id {
-                return Err(AttemptFailure::permanent(format!(
-                    "tenant violation: exception {exception_id} belongs to another tenant"
-                )));
-            }
-        }
+    let outcome = deps
+        .group_commit
+        .run(&envelope.partition_key(), async |txn| {
+            effects(role, deps, envelope, tenant, domain, prepared.clone(), txn).await
+        })
+        .await?;
+    if let (Some(faults), AttemptOutcome::Processed(_)) = (&deps.faults, &outcome) {
+        faults
+            .after_commit(role.name(), envelope)
+            .map_err(AttemptFailure::transient)?;
     }
+    Ok(outcome)
+}
+
+/// The claim (with the ownership check), the role's writes and the outbox rows, in the group's
+/// transaction.
+async fn effects(
+    role: &dyn Role,
+    deps: &HandlerDeps,
+    envelope: &Envelope,
+    tenant: &TenantPack,
+    domain: &DomainPack,
+    prepared: serde_json::Value,
+    txn: &DatabaseTransaction,
+) -> Result<Effects<AttemptOutcome>, AttemptFailure> {
     let role_name = role.name();
-    if !processed::claim(&txn, &envelope.event_id.to_string(), role_name.as_str()).await? {
-        txn.rollback().await?;
-        return Ok(AttemptOutcome::Duplicate);
+    let event_id = envelope.event_id.to_string();
+    let exception_id = envelope.exception_id.as_deref();
+    match processed::claim(
+        txn,
+        &event_id,
+        role_name.as_str(),
+        &envelope.tenant_id,
+        exception_id,
+    )
+    .await?
+    {
+        Claim::Claimed => {}
+        Claim::Duplicate => return Ok(Effects::Unchanged(AttemptOutcome::Duplicate)),
+        Claim::ForeignException => {
+            return Err(AttemptFailure::permanent(format!(
+                "tenant violation: exception {} belongs to another tenant",
+                exception_id.unwrap_or_default()
+            )))
+        }
     }
     let mut ctx = RoleContext::new(
         envelope,
-        &txn,
+        txn,
         &deps.packs,
         tenant,
         domain,
@@ -74,12 +108,6 @@ pub async fn run(
     ctx.prepared = prepared;
     role.handle(&mut ctx).await?;
     let emitted = ctx.into_emitted();
-    let placed = outbox::append(&txn, deps.bus.as_ref(), &emitted).await?;
-    txn.commit().await?;
-    if let Some(faults) = &deps.faults {
-        faults
-            .after_commit(role_name, envelope)
-            .map_err(AttemptFailure::transient)?;
-    }
-    Ok(AttemptOutcome::Processed(placed))
+    let placed = outbox::append(txn, deps.bus.as_ref(), &emitted).await?;
+    Ok(Effects::Written(AttemptOutcome::Processed(placed)))
 }

@@ -5,6 +5,9 @@
 
 mod attempt;
 pub mod failure;
+pub mod group_commit;
+#[cfg(test)]
+mod group_commit_tests;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -48,6 +51,8 @@ pub struct HandlerDeps {
     pub allow_future_schema: bool,
     pub faults: Option<Arc<dyn FaultHook>>,
     pub tools: ToolRunner,
+    /// Where attempts share database transactions.
+    pub group_commit: Arc<group_commit::GroupCommit>,
     /// Tenants this deployment serves; empty = every tenant of the packs.
     pub tenant_allowlist: std::collections::BTreeSet<String>,
 }

@@ -8,13 +8,21 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
+/// Every statement is logged at this level under `sqlx::query` (`RUST_LOG=sqlx::query=debug`
+/// shows them; filtered out, the log costs a level check).
+const STATEMENT_LOG_LEVEL: log::LevelFilter = log::LevelFilter::Debug;
+
+/// Read connections beside SQLite's single writer.
+const SQLITE_READERS: u32 = 2;
+
 /// Opens the connection pool. SQLite gets one connection (it has one writer anyway, and a single
 /// connection rules out SQLITE_BUSY between our own transactions), WAL and a busy timeout for
 /// other processes such as `exception-worker ingest`.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
-        .sqlx_logging(false)
+        .sqlx_logging(true)
+        .sqlx_logging_level(STATEMENT_LOG_LEVEL)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
@@ -35,6 +43,35 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
     Database::connect(options).await.with_context(|| {
         format!(
             "Failed to connect to the database at {}",
+            crate::config::redact_url_password(url)
+        )
+    })
+}
+
+/// A connection pool for reads that need only committed data (the embedded bus's fetches). On
+/// a SQLite file it is a pool of its own: WAL readers run beside the single writer instead of
+/// queueing behind its transactions. Elsewhere (Postgres, in-memory SQLite) it is `writer`.
+pub async fn committed_reader(
+    url: &str,
+    writer: &DatabaseConnection,
+) -> anyhow::Result<DatabaseConnection> {
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(writer.clone());
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(true)
+        .sqlx_logging_level(STATEMENT_LOG_LEVEL)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .max_connections(SQLITE_READERS)
+        .min_connections(1)
+        .map_sqlx_sqlite_opts(|sqlite| {
+            sqlite.read_only(true).busy_timeout(Duration::from_secs(10))
+        });
+    Database::connect(options).await.with_context(|| {
+        format!(
+            "Failed to open read connections to {}",
             crate::config::redact_url_password(url)
         )
     })

@@ -1,0 +1,176 @@
+//! Group commit on a real SQLite file: members share a transaction, nobody returns before the
+//! commit, a failing member's writes never commit (the others run again), a failed commit fails
+//! everyone, and after a failure the lane isolates members in savepoints. Members run on one
+//! thread, as handlers do on their arbiters; the database works on its own threads.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use tokio::sync::Barrier;
+
+use super::failure::AttemptFailure;
+use super::group_commit::{Effects, GroupCommit};
+use crate::metrics::Metrics;
+
+async fn database() -> (tempfile::TempDir, String, DatabaseConnection) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/g.db?mode=rwc", dir.path().display());
+    let db = crate::store::database::connect(&url, 1).await.unwrap();
+    db.execute_unprepared(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY);
+         CREATE TABLE rows (id INTEGER PRIMARY KEY,
+             parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);",
+    )
+    .await
+    .unwrap();
+    (dir, url, db)
+}
+
+async fn insert(
+    txn: &DatabaseTransaction,
+    id: i64,
+    parent: Option<i64>,
+) -> Result<(), AttemptFailure> {
+    let parent = parent.map_or("NULL".to_owned(), |parent| parent.to_string());
+    let sql = format!("INSERT INTO rows (id, parent) VALUES ({id}, {parent})");
+    txn.execute_unprepared(&sql).await?;
+    Ok(())
+}
+
+/// Rows as seen by a connection of its own: only committed data.
+async fn committed_ids(url: &str) -> Vec<i64> {
+    let reader = crate::store::database::connect(url, 1).await.unwrap();
+    let rows = reader
+        .query_all_raw(sea_orm::Statement::from_string(
+            reader.get_database_backend(),
+            "SELECT id FROM rows ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| row.try_get::<i64>("", "id").unwrap())
+        .collect()
+}
+
+fn group(db: &DatabaseConnection) -> (Arc<GroupCommit>, Metrics) {
+    let metrics = Metrics::new().unwrap();
+    let group = GroupCommit::new(db.clone(), 1, 32, metrics.clone());
+    (Arc::new(group), metrics)
+}
+
+/// Writes row `id` (with `parent`), failing afterwards when `fail` is set.
+async fn member(
+    group: Arc<GroupCommit>,
+    id: i64,
+    parent: Option<i64>,
+    fail: bool,
+) -> Result<i64, AttemptFailure> {
+    group
+        .run("lane", async |txn| {
+            insert(txn, id, parent).await?;
+            if fail {
+                return Err(AttemptFailure::transient("role failed"));
+            }
+            Ok(Effects::Written(id))
+        })
+        .await
+}
+
+/// Starts a member that holds the lane for a while, so the next ones queue behind it.
+async fn hold_the_lane(
+    group: &Arc<GroupCommit>,
+    id: i64,
+) -> tokio::task::JoinHandle<Result<i64, AttemptFailure>> {
+    let gate = Arc::new(Barrier::new(2));
+    let holder = {
+        let (group, gate) = (group.clone(), gate.clone());
+        actix_rt::spawn(async move {
+            let mut first_run = true;
+            group
+                .run("lane", async |txn| {
+                    // A run again (after another member's failure) does not wait twice.
+                    if std::mem::take(&mut first_run) {
+                        gate.wait().await;
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    insert(txn, id, None).await?;
+                    Ok(Effects::Written(id))
+                })
+                .await
+        })
+    };
+    gate.wait().await;
+    holder
+}
+
+#[actix_rt::test]
+async fn an_idle_member_commits_alone_and_its_row_is_visible_on_return() {
+    let (_dir, url, db) = database().await;
+    let (group, metrics) = group(&db);
+    assert_eq!(member(group, 1, None, false).await.unwrap(), 1);
+    assert_eq!(committed_ids(&url).await, vec![1]);
+    assert_eq!(metrics.group_commit_events.get_sample_count(), 1);
+    assert_eq!(metrics.group_commit_events.get_sample_sum(), 1.0);
+}
+
+#[actix_rt::test]
+async fn queued_members_share_commits_and_a_failing_member_never_commits() {
+    let (_dir, url, db) = database().await;
+    let (group, metrics) = group(&db);
+    let holder = hold_the_lane(&group, 1).await;
+    let others: Vec<_> = (2..=6_i64)
+        .map(|id| actix_rt::spawn(member(group.clone(), id, None, id == 4)))
+        .collect();
+    assert_eq!(holder.await.unwrap().unwrap(), 1);
+    for (id, other) in (2..=6_i64).zip(others) {
+        let result = other.await.unwrap();
+        if id == 4 {
+            assert_eq!(result.unwrap_err().reason, "role failed");
+        } else {
+            assert_eq!(result.unwrap(), id);
+        }
+    }
+    assert_eq!(committed_ids(&url).await, vec![1, 2, 3, 5, 6]);
+    // Every kept write was committed once, in fewer commits than members.
+    assert_eq!(metrics.group_commit_events.get_sample_sum(), 5.0);
+    let commits = metrics.group_commit_events.get_sample_count();
+    assert!(commits < 5, "five kept members took {commits} commits");
+}
+
+#[actix_rt::test]
+async fn a_failed_commit_fails_every_member_and_the_lane_recovers() {
+    let (_dir, url, db) = database().await;
+    let (group, _metrics) = group(&db);
+    let holder = hold_the_lane(&group, 1).await;
+    // A deferred foreign key passes its statement and fails the commit.
+    let breaker = actix_rt::spawn(member(group.clone(), 2, Some(99), false));
+    let holder = holder.await.unwrap();
+    let breaker = breaker.await.unwrap();
+    assert!(
+        holder.is_err() && breaker.is_err(),
+        "{holder:?} {breaker:?}"
+    );
+    assert!(committed_ids(&url).await.is_empty());
+    assert_eq!(member(group, 3, None, false).await.unwrap(), 3);
+    assert_eq!(committed_ids(&url).await, vec![3]);
+}
+
+#[actix_rt::test]
+async fn after_a_failure_members_run_in_savepoints_and_an_unchanged_one_writes_nothing() {
+    let (_dir, url, db) = database().await;
+    let (group, metrics) = group(&db);
+    assert!(member(group.clone(), 1, None, true).await.is_err());
+    // The lane is careful now: a member that reports no effects has its writes undone.
+    let value = group
+        .run("lane", async |txn| {
+            insert(txn, 2, None).await?;
+            Ok(Effects::Unchanged("duplicate"))
+        })
+        .await
+        .unwrap();
+    assert_eq!(value, "duplicate");
+    assert_eq!(member(group, 3, None, false).await.unwrap(), 3);
+    assert_eq!(committed_ids(&url).await, vec![3]);
+    assert_eq!(metrics.group_commit_reruns.get(), 0);
+}
