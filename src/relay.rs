@@ -26,7 +26,9 @@ pub struct HeldLease(Arc<Mutex<Option<DateTime<Utc>>>>);
 
 impl HeldLease {
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<DateTime<Utc>>> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn fresh(&self, now: DateTime<Utc>) -> bool {
@@ -166,10 +168,13 @@ async fn relay_pass(
             full_batch: false,
         });
     }
+    let started = std::time::Instant::now();
     let rows = unpublished::next_batch(&db, batch_size).await?;
+    let selected = started.elapsed();
     let full_batch = rows.len() == batch_size;
     if !rows.is_empty() {
         let results = port.publisher.publish(&rows).await;
+        let produced = started.elapsed();
         let mut published = Vec::with_capacity(rows.len());
         for (row, result) in rows.iter().zip(results) {
             match result {
@@ -187,6 +192,13 @@ async fn relay_pass(
         }
         unpublished::mark_published(&db, &published, clock.now()).await?;
         metrics.outbox_published.inc_by(published.len() as u64);
+        tracing::debug!(
+            rows = rows.len(),
+            select_us = selected.as_micros() as u64,
+            produce_us = (produced - selected).as_micros() as u64,
+            mark_us = (started.elapsed() - produced).as_micros() as u64,
+            "Relay pass published."
+        );
     }
     metrics.outbox_backlog.set(unpublished::backlog(&db).await?);
     Ok(PassReport {
