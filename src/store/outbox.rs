@@ -4,7 +4,7 @@
 //! writers never deadlock.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DbBackend, DbErr};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Value};
 
 use crate::bus::{Bus, OutboxPlacement, PlacedEvent};
 use crate::envelope::Envelope;
@@ -120,26 +120,13 @@ async fn append_to_sqlite_log(
     let sql = r#"UPDATE bus_partitions SET next_offset = next_offset + 1 WHERE topic = $2 AND "partition" = $3;
                  INSERT INTO events (event_id, topic, "partition", log_offset, key, event_type, tenant_id,
                                      exception_id, correlation_id, envelope, headers, replay_count, created_at)
-                 SELECT $1, $2, $3, next_offset - 1, $4, $5, $6, $7, $8, $9, $10, $11, $12
+                 SELECT $1, $2, $3, COALESCE($4, next_offset - 1), $5, $6, $7, $8, $9, $10, $11, $12, $13
                  FROM bus_partitions WHERE topic = $2 AND "partition" = $3
                  RETURNING log_offset"#;
     let mut placed = Vec::with_capacity(rows.len());
     for row in rows {
         let partition = slot_for(&row.key, bus.partitions_of(&row.topic) as usize) as i32;
-        let values = vec![
-            row.event_id.clone().into(),
-            row.topic.clone().into(),
-            partition.into(),
-            row.key.clone().into(),
-            row.event_type.clone().into(),
-            row.tenant_id.clone().into(),
-            row.exception_id.clone().into(),
-            row.correlation_id.clone().into(),
-            row.envelope.clone().into(),
-            row.headers.clone().into(),
-            row.replay_count.into(),
-            Utc::now().into(),
-        ];
+        let values = row_values(row, Some(partition), None);
         let offset = txn
             .query_one_raw(statement(txn, sql, values))
             .await?
@@ -186,7 +173,14 @@ async fn insert_row(
     let sql = r#"INSERT INTO events (event_id, topic, "partition", log_offset, key, event_type, tenant_id,
                                      exception_id, correlation_id, envelope, headers, replay_count, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"#;
-    let values = vec![
+    let values = row_values(row, partition, offset);
+    txn.execute_raw(statement(txn, sql, values)).await?;
+    Ok(())
+}
+
+/// The 13 values of an `events` row, in the column order both inserts use.
+fn row_values(row: &LogRow, partition: Option<i32>, offset: Option<i64>) -> Vec<Value> {
+    vec![
         row.event_id.clone().into(),
         row.topic.clone().into(),
         partition.into(),
@@ -200,7 +194,5 @@ async fn insert_row(
         row.headers.clone().into(),
         row.replay_count.into(),
         Utc::now().into(),
-    ];
-    txn.execute_raw(statement(txn, sql, values)).await?;
-    Ok(())
+    ]
 }
