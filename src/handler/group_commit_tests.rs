@@ -174,3 +174,32 @@ async fn after_a_failure_members_run_in_savepoints_and_an_unchanged_one_writes_n
     assert_eq!(committed_ids(&url).await, vec![3]);
     assert_eq!(metrics.group_commit_reruns.get(), 0);
 }
+
+#[actix_rt::test]
+async fn a_member_cut_off_mid_work_tears_the_batch_and_nothing_of_it_commits() {
+    let (_dir, url, db) = database().await;
+    let (group, metrics) = group(&db);
+    // A member already waiting in the batch when the next one is cut off.
+    let holder = hold_the_lane(&group, 1).await;
+    let cut_off = {
+        let group = group.clone();
+        actix_rt::spawn(async move {
+            let work = group.run("lane", async |txn| {
+                insert(txn, 2, None).await?;
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                Ok(Effects::Written(2))
+            });
+            tokio::time::timeout(Duration::from_millis(400), work).await
+        })
+    };
+    // The holder leaves the batch open for the queued member, then waits for its verdict.
+    assert!(
+        cut_off.await.unwrap().is_err(),
+        "the member was not cut off"
+    );
+    // The next member finds the batch torn: it rolls it back and the holder runs again.
+    assert_eq!(member(group.clone(), 3, None, false).await.unwrap(), 3);
+    assert_eq!(holder.await.unwrap().unwrap(), 1);
+    assert_eq!(committed_ids(&url).await, vec![1, 3]);
+    assert!(metrics.group_commit_reruns.get() >= 1);
+}
