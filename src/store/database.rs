@@ -19,12 +19,7 @@ const SQLITE_READERS: u32 = 2;
 /// connection rules out SQLITE_BUSY between our own transactions), WAL and a busy timeout for
 /// other processes such as `exception-worker ingest`.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
-    let mut options = ConnectOptions::new(url.to_owned());
-    options
-        .sqlx_logging(true)
-        .sqlx_logging_level(STATEMENT_LOG_LEVEL)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30));
+    let mut options = base_options(url);
     if url.starts_with("sqlite:") {
         create_sqlite_parent_dir(url)?;
         options
@@ -58,12 +53,8 @@ pub async fn committed_reader(
     if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
         return Ok(writer.clone());
     }
-    let mut options = ConnectOptions::new(url.to_owned());
+    let mut options = base_options(url);
     options
-        .sqlx_logging(true)
-        .sqlx_logging_level(STATEMENT_LOG_LEVEL)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30))
         .max_connections(SQLITE_READERS)
         .min_connections(1)
         .map_sqlx_sqlite_opts(|sqlite| {
@@ -75,6 +66,17 @@ pub async fn committed_reader(
             crate::config::redact_url_password(url)
         )
     })
+}
+
+/// What every pool shares: statement logging and the connect and acquire timeouts.
+fn base_options(url: &str) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(true)
+        .sqlx_logging_level(STATEMENT_LOG_LEVEL)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30));
+    options
 }
 
 fn create_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {

@@ -28,28 +28,19 @@ pub async fn claim(
     tenant_id: &str,
     exception_id: Option<&str>,
 ) -> Result<Claim, DbErr> {
-    let claimed = match exception_id {
-        None => {
-            let sql = r#"INSERT INTO processed_events (event_id, role, processed_at) VALUES ($1, $2, $3)
-                         ON CONFLICT (event_id, role) DO NOTHING"#;
-            let values = vec![event_id.into(), role.into(), Utc::now().into()];
-            txn.execute_raw(statement(txn, sql, values)).await?
-        }
-        Some(exception_id) => {
-            let sql = r#"INSERT INTO processed_events (event_id, role, processed_at)
-                         SELECT $1, $2, $3 WHERE NOT EXISTS
-                           (SELECT 1 FROM exceptions WHERE exception_id = $4 AND tenant_id <> $5)
-                         ON CONFLICT (event_id, role) DO NOTHING"#;
-            let values = vec![
-                event_id.into(),
-                role.into(),
-                Utc::now().into(),
-                exception_id.into(),
-                tenant_id.into(),
-            ];
-            txn.execute_raw(statement(txn, sql, values)).await?
-        }
-    };
+    // With no exception (NULL), `exception_id = NULL` matches no row and the claim goes on.
+    let sql = r#"INSERT INTO processed_events (event_id, role, processed_at)
+                 SELECT $1, $2, $3 WHERE NOT EXISTS
+                   (SELECT 1 FROM exceptions WHERE exception_id = $4 AND tenant_id <> $5)
+                 ON CONFLICT (event_id, role) DO NOTHING"#;
+    let values = vec![
+        event_id.into(),
+        role.into(),
+        Utc::now().into(),
+        exception_id.map(str::to_owned).into(),
+        tenant_id.into(),
+    ];
+    let claimed = txn.execute_raw(statement(txn, sql, values)).await?;
     if claimed.rows_affected() == 1 {
         return Ok(Claim::Claimed);
     }
