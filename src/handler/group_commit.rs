@@ -159,7 +159,17 @@ impl GroupCommit {
         let value = if lane.careful() {
             match in_savepoint(batch, work).await {
                 Ok(Ok(value)) => value,
-                Ok(Err(failure)) => return Pass::Done(Err(failure)),
+                Ok(Err(failure)) => {
+                    // Nothing of this member stays in the batch, but the batch must not stay
+                    // open with nobody to commit it: on SQLite it holds the only writer
+                    // connection, which the dead-letter path is about to need.
+                    let nobody_else = open.as_ref().is_some_and(|batch| batch.members.is_empty())
+                        || lane.queued.load(Ordering::SeqCst) == 0;
+                    if nobody_else {
+                        let _settled = self.commit(open.take(), 0).await;
+                    }
+                    return Pass::Done(Err(failure));
+                }
                 Err(broken) => {
                     // A savepoint that cannot be released or rolled back leaves the transaction
                     // in an unknown state: nobody in it can be committed.
@@ -224,7 +234,9 @@ impl GroupCommit {
         }
         let size = batch.members.len() + committer;
         let result = batch.txn.commit().await.map_err(AttemptFailure::from);
-        self.metrics.group_commit_events.observe(size as f64);
+        if size > 0 {
+            self.metrics.group_commit_events.observe(size as f64);
+        }
         for member in batch.members {
             let verdict = match &result {
                 Ok(()) => Verdict::Committed,

@@ -203,3 +203,21 @@ async fn a_member_cut_off_mid_work_tears_the_batch_and_nothing_of_it_commits() {
     assert_eq!(committed_ids(&url).await, vec![1, 3]);
     assert!(metrics.group_commit_reruns.get() >= 1);
 }
+
+#[actix_rt::test]
+async fn a_member_failing_in_its_savepoint_leaves_no_transaction_open() {
+    let (_dir, url, db) = database().await;
+    let (group, _metrics) = group(&db);
+    // The first failure turns the lane careful; the second fails inside its savepoint.
+    assert!(member(group.clone(), 1, None, true).await.is_err());
+    assert!(member(group.clone(), 2, None, true).await.is_err());
+    // Whoever writes next outside the group (the dead-letter path does) gets the one SQLite
+    // connection: the failed member must not have left its batch holding it.
+    let write = db.execute_unprepared("INSERT INTO rows (id) VALUES (3)");
+    let written = tokio::time::timeout(Duration::from_secs(2), write).await;
+    assert!(
+        matches!(written, Ok(Ok(_))),
+        "a write after the failure waited: {written:?}"
+    );
+    assert_eq!(committed_ids(&url).await, vec![3]);
+}
