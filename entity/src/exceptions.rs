@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
     pub tenant_id: String,
-    /// Also unique on its own, so an id reused by another tenant is detected.
-    #[sea_orm(primary_key, auto_increment = false, column_type = "Text", unique)]
+    /// Unique per tenant only: another tenant's exception of the same id is another exception.
+    #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
     pub exception_id: String,
     #[sea_orm(column_type = "Text")]
     pub domain: String,

@@ -1,4 +1,5 @@
-//! `playbook_steps`: the steps of the playbook chosen for an exception and their progress.
+//! `playbook_steps`: the steps of the playbook chosen for an exception and their progress,
+//! keyed by (tenant_id, exception_id, step_number).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -7,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "playbook_steps")]
 pub struct Model {
-    #[sea_orm(column_type = "Text")]
+    #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
     pub tenant_id: String,
     #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
     pub exception_id: String,

@@ -90,6 +90,7 @@ async fn ensure_tables(db: &DatabaseConnection, expected: bool, stage: &str) -> 
 
 /// up → down → up, then every check below.
 async fn exercise(db: &DatabaseConnection) -> TestResult {
+    rows_survive_scoping_ids_by_tenant(db).await?;
     Migrator::up(db, None).await?;
     ensure_tables(db, true, "after first up").await?;
 
@@ -158,10 +159,38 @@ async fn exceptions_round_trip(db: &DatabaseConnection) -> TestResult {
         Some(true),
         "exceptions.approval_required",
     )?;
+    // Ids are scoped by tenant: another tenant's EX-1 is another exception.
+    let other = new_exception("tenant-b", "EX-1")?.insert(db).await?;
+    ensure_eq(other.tenant_id.as_str(), "tenant-b", "tenant-b's EX-1")?;
     ensure(
-        new_exception("tenant-b", "EX-1")?.insert(db).await.is_err(),
-        "an exception id reused by another tenant must be rejected",
+        new_exception("tenant-a", "EX-1")?.insert(db).await.is_err(),
+        "an exception id reused within its tenant must be rejected",
     )?;
+    Ok(())
+}
+
+/// Rows written before ids were scoped by tenant survive that migration unchanged.
+async fn rows_survive_scoping_ids_by_tenant(db: &DatabaseConnection) -> TestResult {
+    let before_scoping = Migrator::migrations().len() as u32 - 1;
+    Migrator::up(db, Some(before_scoping)).await?;
+    let exception = new_exception("tenant-a", "EX-9")?.insert(db).await?;
+    let step = other_tables::new_step("tenant-a", "EX-9", 1).insert(db).await?;
+    Migrator::up(db, None).await?;
+    ensure_eq(
+        Exceptions::find_by_id(("tenant-a".to_owned(), "EX-9".to_owned()))
+            .one(db)
+            .await?,
+        Some(exception),
+        "exception after scoping ids by tenant",
+    )?;
+    ensure_eq(
+        PlaybookSteps::find_by_id(("tenant-a".to_owned(), "EX-9".to_owned(), 1))
+            .one(db)
+            .await?,
+        Some(step),
+        "playbook step after scoping ids by tenant",
+    )?;
+    Migrator::down(db, None).await?;
     Ok(())
 }
 

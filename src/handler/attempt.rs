@@ -77,24 +77,9 @@ async fn effects(
 ) -> Result<Effects<AttemptOutcome>, AttemptFailure> {
     let role_name = role.name();
     let event_id = envelope.event_id.to_string();
-    let exception_id = envelope.exception_id.as_deref();
-    match processed::claim(
-        txn,
-        &event_id,
-        role_name.as_str(),
-        &envelope.tenant_id,
-        exception_id,
-    )
-    .await?
-    {
+    match processed::claim(txn, &event_id, role_name.as_str()).await? {
         Claim::Claimed => {}
         Claim::Duplicate => return Ok(Effects::Unchanged(AttemptOutcome::Duplicate)),
-        Claim::ForeignException => {
-            return Err(AttemptFailure::permanent(format!(
-                "tenant violation: exception {} belongs to another tenant",
-                exception_id.unwrap_or_default()
-            )))
-        }
     }
     let mut ctx = RoleContext::new(
         envelope,

@@ -36,21 +36,6 @@ impl Role for Intake {
             now,
         )
         .map_err(RoleError::Invalid)?;
-        // The claim already checked the owner of the exception the envelope names.
-        let checked = event.exception_id.as_deref() == Some(normalized.exception_id.as_str());
-        let owner = if checked {
-            None
-        } else {
-            exceptions::owner_of(ctx.txn, &normalized.exception_id).await?
-        };
-        if let Some(owner) = owner {
-            if owner != event.tenant_id {
-                return Err(RoleError::TenantViolation(format!(
-                    "exception {} belongs to another tenant",
-                    normalized.exception_id
-                )));
-            }
-        }
         let raw_payload = serde_json::to_string(&normalized.payload).unwrap_or_default();
         let normalized_json = serde_json::to_string(&normalized).unwrap_or_default();
         let new = NewException {

@@ -1,27 +1,13 @@
-//! Reads and writes of the `exceptions` table. Every query is scoped by tenant, except
-//! `owner_of`, which exists to detect an event naming another tenant's exception.
+//! Reads and writes of the `exceptions` table. Every query is scoped by tenant: an exception id
+//! means something only together with its tenant.
 
 use chrono::{DateTime, Utc};
-use entity::exceptions::{ActiveModel, Column, Entity, Model};
+use entity::exceptions::{ActiveModel, Entity, Model};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait,
 };
 
 use crate::model::{ExceptionStatus, Severity};
-
-/// The tenant that owns `exception_id`, if the exception exists.
-pub async fn owner_of(
-    db: &impl ConnectionTrait,
-    exception_id: &str,
-) -> Result<Option<String>, DbErr> {
-    Entity::find()
-        .select_only()
-        .column(Column::TenantId)
-        .filter(Column::ExceptionId.eq(exception_id))
-        .into_tuple::<String>()
-        .one(db)
-        .await
-}
 
 pub async fn find(
     db: &impl ConnectionTrait,

@@ -22,6 +22,7 @@ mod poison;
 mod readers;
 mod redelivery;
 mod sla;
+mod tenant_ids;
 mod tool_failures;
 mod tool_server;
 mod worker_type;

@@ -23,7 +23,8 @@ use crate::support::{
 };
 
 const HOSTILE: usize = 1000;
-/// Valid exceptions of acme that the cross-tenant messages name (processed first).
+/// Valid exceptions of acme (processed first) whose ids globex's valid messages reuse: ids are
+/// scoped by tenant, so those are globex's own exceptions, processed like any other.
 const OWNED: usize = 100;
 /// Valid exceptions mixed into the hostile stream, one after every two hostile messages.
 const MIXED_VALID: usize = HOSTILE / 2;
@@ -82,18 +83,12 @@ fn hostile(n: usize) -> Hostile {
             changed(&id, "tenant_id", json!("initech")),
             "tenant violation: unknown tenant 'initech'".into(),
         ),
-        10 | 11 => {
-            // Globex naming an exception that acme owns.
-            let owned = format!("OWNED-{:03}", n % OWNED);
-            let bytes = serde_json::to_vec(&valid_value(GLOBEX, &owned)).expect("bytes");
-            let reason = format!("tenant violation: exception {owned} belongs to another tenant");
-            (
-                "cross-tenant id",
-                Some(format!("{GLOBEX}:{owned}")),
-                bytes,
-                reason,
-            )
-        }
+        10 | 11 => (
+            "id with a slash",
+            key,
+            changed(&id, "exception_id", json!(format!("a/{id}"))),
+            "envelope field exception_id is invalid".into(),
+        ),
         12 | 13 => (
             "wrong event type",
             key,
@@ -218,7 +213,7 @@ async fn a_thousand_hostile_messages_are_dead_lettered_and_valid_ones_processed(
     let Some(cluster) = Cluster::start("hostile").await else {
         return;
     };
-    // Arrange: the exceptions the cross-tenant messages name exist first.
+    // Arrange: acme's exceptions whose ids globex reuses exist first.
     let producer = Producer::open(&cluster).await;
     let raw = RawProducer::new(&cluster);
     let worker = Proc::spawn("intake", &cluster, &[], "intake");
@@ -237,11 +232,18 @@ async fn a_thousand_hostile_messages_are_dead_lettered_and_valid_ones_processed(
     // Act: two hostile messages, then a valid one, in produce order.
     let messages: Vec<Hostile> = (0..HOSTILE).map(hostile).collect();
     let mut sends = Vec::new();
+    let mut reused = 0;
     for (n, message) in messages.iter().enumerate() {
         sends.push((Some(n), message.key.clone(), message.bytes.clone()));
         if n % 2 == 1 {
             let tenant = [ACME, GLOBEX][n / 2 % 2];
-            let envelope = ingested(tenant, &format!("VALID-{n:04}"));
+            let id = if tenant == GLOBEX && reused < OWNED {
+                reused += 1;
+                format!("OWNED-{:03}", reused - 1)
+            } else {
+                format!("VALID-{n:04}")
+            };
+            let envelope = ingested(tenant, &id);
             sends.push((
                 None,
                 Some(envelope.partition_key()),
@@ -319,6 +321,15 @@ async fn a_thousand_hostile_messages_are_dead_lettered_and_valid_ones_processed(
     assert_eq!(exceptions, valid);
     let normalized = events_of_type(&producer.db, event_types::EXCEPTION_NORMALIZED).await;
     assert_eq!(normalized, valid);
+    // Globex's reuse of acme's ids made exceptions of globex's own, beside acme's.
+    let reused = "SELECT COUNT(*) AS n FROM exceptions WHERE exception_id LIKE 'OWNED-%' AND tenant_id = $1";
+    for tenant in [ACME, GLOBEX] {
+        assert_eq!(
+            count(&producer.db, reused, vec![tenant.into()]).await,
+            OWNED as i64,
+            "{tenant}'s OWNED-* exceptions"
+        );
+    }
 
     // Every dead letter reached exceptions.dlq, with its headers.
     let unpublished = "SELECT COUNT(*) AS n FROM events WHERE published_at IS NULL";

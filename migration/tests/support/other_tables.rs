@@ -77,28 +77,16 @@ pub(crate) async fn other_tables_round_trip(db: &DatabaseConnection) -> TestResu
         "dead letter found by position",
     )?;
 
-    let step = playbook_steps::ActiveModel {
-        tenant_id: Set("tenant-a".to_owned()),
-        exception_id: Set("EX-1".to_owned()),
-        step_number: Set(1),
-        playbook_id: Set("pb-1".to_owned()),
-        action: Set("notify".to_owned()),
-        params: Set("{}".to_owned()),
-        status: Set("pending".to_owned()),
-        execution_id: Set(None),
-        actor: Set(None),
-        started_at: Set(None),
-        completed_at: Set(None),
-    }
-    .insert(db)
-    .await?;
+    let step = new_step("tenant-a", "EX-1", 1).insert(db).await?;
     ensure_eq(
-        PlaybookSteps::find_by_id(("EX-1".to_owned(), 1))
+        PlaybookSteps::find_by_id(("tenant-a".to_owned(), "EX-1".to_owned(), 1))
             .one(db)
             .await?,
         Some(step),
         "playbook_steps",
     )?;
+    // Another tenant's EX-1 has steps of its own.
+    new_step("tenant-b", "EX-1", 1).insert(db).await?;
 
     let execution = tool_executions::ActiveModel {
         execution_id: Set("exec-1".to_owned()),
@@ -158,4 +146,25 @@ pub(crate) async fn other_tables_round_trip(db: &DatabaseConnection) -> TestResu
         "leases",
     )?;
     Ok(())
+}
+
+/// A pending step `step_number` of `exception_id`.
+pub(crate) fn new_step(
+    tenant_id: &str,
+    exception_id: &str,
+    step_number: i32,
+) -> playbook_steps::ActiveModel {
+    playbook_steps::ActiveModel {
+        tenant_id: Set(tenant_id.to_owned()),
+        exception_id: Set(exception_id.to_owned()),
+        step_number: Set(step_number),
+        playbook_id: Set("pb-1".to_owned()),
+        action: Set("notify".to_owned()),
+        params: Set("{}".to_owned()),
+        status: Set("pending".to_owned()),
+        execution_id: Set(None),
+        actor: Set(None),
+        started_at: Set(None),
+        completed_at: Set(None),
+    }
 }
