@@ -19,7 +19,7 @@ use crate::config::Settings;
 use crate::handler::group_commit::GroupCommit;
 use crate::handler::{FaultHook, HandlerDeps};
 use crate::health::Health;
-use crate::http::{serve, HttpState};
+use crate::http::{serve, BodyGate, HttpState};
 use crate::metrics::Metrics;
 use crate::model::{topics, RoleName};
 use crate::overseer::{Overseer, RelayPlan, RolePlan, Shutdown, ShutdownReport};
@@ -209,7 +209,7 @@ impl App {
         let overseer = Overseer::new(deps, plans, relay).start();
         let listener = match options.listener {
             Some(listener) => listener,
-            None => TcpListener::bind(settings.http_addr)
+            None => crate::http::listener::bind(settings.http_addr)
                 .with_context(|| format!("Failed to bind HTTP_ADDR {}", settings.http_addr))?,
         };
         let http_port = listener
@@ -225,8 +225,10 @@ impl App {
             health: health.clone(),
             tenant_allowlist: settings.tenant_allowlist.clone(),
             operator_key_sha256: settings.operator_key_sha256,
+            bodies: BodyGate::new(&settings.http),
         };
-        let server = serve(listener, state).context("Failed to start the HTTP server")?;
+        let server =
+            serve(listener, state, &settings.http).context("Failed to start the HTTP server")?;
         let server_handle = server.handle();
         let server_task = actix_rt::spawn(server);
         let probe_task =

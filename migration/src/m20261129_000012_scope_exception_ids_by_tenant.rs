@@ -5,8 +5,8 @@
 //!
 //! `down` restores the global index and fails if two tenants now share an id.
 
-use sea_orm_migration::sea_orm::DbBackend;
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

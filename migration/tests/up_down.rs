@@ -174,7 +174,9 @@ async fn rows_survive_scoping_ids_by_tenant(db: &DatabaseConnection) -> TestResu
     let before_scoping = Migrator::migrations().len() as u32 - 1;
     Migrator::up(db, Some(before_scoping)).await?;
     let exception = new_exception("tenant-a", "EX-9")?.insert(db).await?;
-    let step = other_tables::new_step("tenant-a", "EX-9", 1).insert(db).await?;
+    let step = other_tables::new_step("tenant-a", "EX-9", 1)
+        .insert(db)
+        .await?;
     Migrator::up(db, None).await?;
     ensure_eq(
         Exceptions::find_by_id(("tenant-a".to_owned(), "EX-9".to_owned()))

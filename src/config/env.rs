@@ -17,6 +17,12 @@ pub struct EnvVars {
     pub kafka_bootstrap_servers: Option<String>,
     #[envconfig(from = "HTTP_ADDR", default = "0.0.0.0:8080")]
     pub http_addr: String,
+    #[envconfig(from = "HTTP_BODY_TIMEOUT_SECS", default = "10")]
+    pub http_body_timeout_secs: String,
+    #[envconfig(from = "HTTP_MAX_CONCURRENT_BODIES", default = "64")]
+    pub http_max_concurrent_bodies: String,
+    #[envconfig(from = "HTTP_MAX_CONNECTIONS", default = "1024")]
+    pub http_max_connections: String,
     #[envconfig(from = "CONFIG_DIR", default = "./config")]
     pub config_dir: String,
     #[envconfig(from = "DATA_DIR", default = "./data")]

@@ -13,7 +13,8 @@ pub use cli::{Cli, Command, DlqCommand};
 pub use env::{EnvVars, KafkaEnvVars};
 pub use kafka::KafkaSettings;
 pub use validate::{
-    redact_url_password, ConfigErrors, Settings, SlaSettings, TuningSettings, AVAILABLE_ROLES,
+    redact_url_password, ConfigErrors, HttpSettings, Settings, SlaSettings, TuningSettings,
+    AVAILABLE_ROLES,
 };
 
 /// Exit code for a usage or configuration error (EX_USAGE from sysexits.h).

@@ -47,6 +47,7 @@ pub struct Settings {
     /// Kafka in production; None selects the embedded bus.
     pub kafka: Option<KafkaSettings>,
     pub http_addr: SocketAddr,
+    pub http: HttpSettings,
     pub config_dir: PathBuf,
     pub data_dir: PathBuf,
     pub log_format: LogFormat,
@@ -61,6 +62,28 @@ pub struct Settings {
     pub operator_key_sha256: Option<[u8; 32]>,
     /// Tenants this deployment serves; empty = every tenant of the packs.
     pub tenant_allowlist: BTreeSet<String>,
+}
+
+/// What a stranger on the HTTP port can cost: connections, bodies in flight and how long a body
+/// may take to arrive.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// A request body must arrive whole within this time (counted from the first byte read).
+    pub body_timeout: Duration,
+    /// Request bodies read at once; a request beyond it is refused with 503 and Retry-After.
+    pub max_concurrent_bodies: usize,
+    /// Open connections per HTTP worker thread.
+    pub max_connections: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            body_timeout: Duration::from_secs(10),
+            max_concurrent_bodies: 64,
+            max_connections: 1024,
+        }
+    }
 }
 
 /// The SLA monitor's schedule and threshold.
@@ -153,6 +176,29 @@ impl Settings {
             "a socket address such as 0.0.0.0:8080",
             SocketAddr::from(([0, 0, 0, 0], 8080)),
         );
+        let http = HttpSettings {
+            body_timeout: Duration::from_secs(parse_in_range(
+                &mut problems,
+                "HTTP_BODY_TIMEOUT_SECS",
+                &env.http_body_timeout_secs,
+                1,
+                3600,
+            )),
+            max_concurrent_bodies: parse_in_range(
+                &mut problems,
+                "HTTP_MAX_CONCURRENT_BODIES",
+                &env.http_max_concurrent_bodies,
+                1,
+                100_000,
+            ),
+            max_connections: parse_in_range(
+                &mut problems,
+                "HTTP_MAX_CONNECTIONS",
+                &env.http_max_connections,
+                1,
+                1_000_000,
+            ),
+        };
         let log_format = parse_value::<LogFormat>(
             &mut problems,
             "LOG_FORMAT",
@@ -336,6 +382,7 @@ impl Settings {
             database_url,
             kafka,
             http_addr,
+            http,
             config_dir: PathBuf::from(&env.config_dir),
             data_dir,
             log_format,

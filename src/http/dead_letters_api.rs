@@ -1,11 +1,11 @@
 //! The operator API for dead letters, behind the operator key (OPERATOR_API_KEY_SHA256):
 //! GET /v1/dead-letters, GET /v1/dead-letters/{id}, POST /v1/dead-letters/{id}/replay.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::is_operator;
+use super::auth::Caller;
 use super::HttpState;
 use crate::store::dead_letters;
 use crate::store::replay::{self, ReplayError};
@@ -17,13 +17,17 @@ pub struct ListQuery {
     pub limit: Option<u64>,
 }
 
-fn forbidden(state: &HttpState) -> HttpResponse {
+/// None for the operator; the refusal for anyone else.
+fn refuse_unless_operator(caller: &Caller, state: &HttpState) -> Option<HttpResponse> {
+    if *caller == Caller::Operator {
+        return None;
+    }
     let reason = if state.operator_key_sha256.is_some() {
         "the operator API key is required"
     } else {
         "the operator API is disabled (set OPERATOR_API_KEY_SHA256)"
     };
-    HttpResponse::Forbidden().json(json!({ "error": reason }))
+    Some(super::auth::forbidden(reason))
 }
 
 fn unavailable(error: impl std::fmt::Display) -> HttpResponse {
@@ -33,12 +37,12 @@ fn unavailable(error: impl std::fmt::Display) -> HttpResponse {
 }
 
 pub async fn list(
-    request: HttpRequest,
+    caller: Caller,
     query: web::Query<ListQuery>,
     state: web::Data<HttpState>,
 ) -> HttpResponse {
-    if !is_operator(&request, &state) {
-        return forbidden(&state);
+    if let Some(refused) = refuse_unless_operator(&caller, &state) {
+        return refused;
     }
     let status = query
         .status
@@ -53,12 +57,12 @@ pub async fn list(
 }
 
 pub async fn show(
-    request: HttpRequest,
+    caller: Caller,
     path: web::Path<i64>,
     state: web::Data<HttpState>,
 ) -> HttpResponse {
-    if !is_operator(&request, &state) {
-        return forbidden(&state);
+    if let Some(refused) = refuse_unless_operator(&caller, &state) {
+        return refused;
     }
     match replay::show(&state.db, path.into_inner()).await {
         Ok(Some(letter)) => HttpResponse::Ok().json(letter),
@@ -68,12 +72,12 @@ pub async fn show(
 }
 
 pub async fn replay(
-    request: HttpRequest,
+    caller: Caller,
     path: web::Path<i64>,
     state: web::Data<HttpState>,
 ) -> HttpResponse {
-    if !is_operator(&request, &state) {
-        return forbidden(&state);
+    if let Some(refused) = refuse_unless_operator(&caller, &state) {
+        return refused;
     }
     let id = path.into_inner();
     match replay::replay(&state.db, state.bus.as_ref(), id, state.clock.now()).await {

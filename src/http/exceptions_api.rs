@@ -1,10 +1,10 @@
 //! POST /v1/exceptions (ingest one raw exception) and GET /v1/exceptions/{id} (its state and
 //! timeline, to its own tenant only).
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
 
-use super::auth::{tenant_of, unauthorized};
+use super::auth::{forbidden, Caller};
 use super::HttpState;
 use crate::ingest;
 use crate::store::{exceptions, steps, timeline};
@@ -12,13 +12,35 @@ use crate::store::{exceptions, steps, timeline};
 /// Timeline entries returned at most.
 const TIMELINE_LIMIT: u64 = 500;
 
+const NEEDS_TENANT: &str = "this route needs a tenant API key";
+
+/// The largest body POST /v1/exceptions reads: the raw exception's limit, plus room for
+/// whitespace, so an oversized exception gets the precise reason from `ingest::prepare`.
+const MAX_SUBMIT_BODY_BYTES: usize = ingest::MAX_RAW_EXCEPTION_BYTES + 1024;
+
+/// The tenant pack of a tenant caller; None for the operator.
+fn tenant_pack<'s>(caller: &Caller, state: &'s HttpState) -> Option<&'s crate::packs::TenantPack> {
+    caller
+        .tenant_id()
+        .and_then(|tenant_id| state.packs.tenant(tenant_id))
+}
+
 pub async fn submit(
     request: HttpRequest,
-    body: web::Bytes,
+    caller: Caller,
+    payload: web::Payload,
     state: web::Data<HttpState>,
 ) -> HttpResponse {
-    let Some(tenant) = tenant_of(&request, &state) else {
-        return unauthorized();
+    let Some(tenant) = tenant_pack(&caller, &state) else {
+        return forbidden(NEEDS_TENANT);
+    };
+    let body = match state
+        .bodies
+        .read(&request, payload, MAX_SUBMIT_BODY_BYTES)
+        .await
+    {
+        Ok(body) => body,
+        Err(refused) => return refused.error_response(),
     };
     let envelope = match ingest::prepare(
         &tenant.tenant_id,
@@ -43,23 +65,15 @@ pub async fn submit(
 }
 
 pub async fn show(
-    request: HttpRequest,
+    caller: Caller,
     path: web::Path<String>,
     state: web::Data<HttpState>,
 ) -> HttpResponse {
-    let Some(tenant) = tenant_of(&request, &state) else {
-        return unauthorized();
+    let Some(tenant) = tenant_pack(&caller, &state) else {
+        return forbidden(NEEDS_TENANT);
     };
     let exception_id = path.into_inner();
     let found = exceptions::find(&state.db, &tenant.tenant_id, &exception_id).await;
-    // Fail closed: an id another tenant owns is not found, even when this tenant's own
-    // (rejected, dead-lettered) events name it.
-    let foreign = match &found {
-        Ok(None) => exceptions::owner_of(&state.db, &exception_id)
-            .await
-            .map_or(true, |owner| owner.is_some()),
-        _ => false,
-    };
     let events =
         timeline::of_exception(&state.db, &tenant.tenant_id, &exception_id, TIMELINE_LIMIT).await;
     let run = steps::of_exception(&state.db, &tenant.tenant_id, &exception_id)
@@ -101,14 +115,12 @@ pub async fn show(
             "events": events,
         })),
         // Accepted but not yet through intake: the timeline proves it exists for this tenant.
-        (Ok(None), Ok(events)) if !events.is_empty() && !foreign => {
-            HttpResponse::Ok().json(json!({
-                "exception_id": exception_id,
-                "tenant_id": tenant.tenant_id,
-                "status": "received",
-                "events": events,
-            }))
-        }
+        (Ok(None), Ok(events)) if !events.is_empty() => HttpResponse::Ok().json(json!({
+            "exception_id": exception_id,
+            "tenant_id": tenant.tenant_id,
+            "status": "received",
+            "events": events,
+        })),
         (Ok(None), Ok(_)) => {
             HttpResponse::NotFound().json(json!({ "error": "exception not found" }))
         }

@@ -2,8 +2,10 @@
 //! The server takes its listener from the caller, so tests bind port 0.
 
 mod auth;
+mod body;
 mod dead_letters_api;
 mod exceptions_api;
+pub mod listener;
 mod probes;
 mod steps_api;
 
@@ -11,11 +13,14 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use sea_orm::DatabaseConnection;
 
+pub use self::body::BodyGate;
 use crate::bus::Bus;
 use crate::clock::Clock;
+use crate::config::HttpSettings;
 use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::packs::Packs;
@@ -33,23 +38,27 @@ pub struct HttpState {
     pub tenant_allowlist: std::collections::BTreeSet<String>,
     /// SHA-256 of the operator key; None disables the operator API.
     pub operator_key_sha256: Option<[u8; 32]>,
+    /// Bounds on the request bodies read at once.
+    pub bodies: BodyGate,
 }
 
 /// Builds the server on `listener`. Signals are handled by the app, not by actix-web, so that
 /// shutdown drains the consumers before the probes disappear.
-pub fn serve(listener: TcpListener, state: HttpState) -> std::io::Result<Server> {
+pub fn serve(
+    listener: TcpListener,
+    state: HttpState,
+    settings: &HttpSettings,
+) -> std::io::Result<Server> {
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .app_data(web::PayloadConfig::new(
-                crate::ingest::MAX_RAW_EXCEPTION_BYTES + 1024,
-            ))
             .route("/healthz", web::get().to(probes::healthz))
             .route("/readyz", web::get().to(probes::readyz))
             .route("/metrics", web::get().to(probes::metrics))
             .service(
                 web::scope("/v1")
+                    .wrap(from_fn(auth::authenticate))
                     .route("/exceptions", web::post().to(exceptions_api::submit))
                     .route(
                         "/exceptions/{exception_id}",
@@ -68,6 +77,7 @@ pub fn serve(listener: TcpListener, state: HttpState) -> std::io::Result<Server>
             )
     })
     .workers(2)
+    .max_connections(settings.max_connections)
     .disable_signals()
     .shutdown_timeout(5)
     .listen(listener)?

@@ -2,12 +2,12 @@
 //! playbook run waits on. Only the current step, waiting for a person, can be completed (409
 //! otherwise); the request becomes a PlaybookStepCompletionRequested event carrying the actor.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::auth::{tenant_of, unauthorized};
+use super::auth::{forbidden, Caller};
 use super::HttpState;
 use crate::envelope::Envelope;
 use crate::model::{event_types, topics};
@@ -22,14 +22,26 @@ pub struct CompletionBody {
     pub comment: Option<String>,
 }
 
+/// The largest completion body read: an actor and a comment.
+const MAX_COMPLETION_BODY_BYTES: usize = 16 * 1024;
+
 pub async fn complete(
     request: HttpRequest,
+    caller: Caller,
     path: web::Path<(String, i32)>,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<HttpState>,
 ) -> HttpResponse {
-    let Some(tenant) = tenant_of(&request, &state) else {
-        return unauthorized();
+    let Some(tenant_id) = caller.tenant_id() else {
+        return forbidden("this route needs a tenant API key");
+    };
+    let body = match state
+        .bodies
+        .read(&request, payload, MAX_COMPLETION_BODY_BYTES)
+        .await
+    {
+        Ok(body) => body,
+        Err(refused) => return refused.error_response(),
     };
     let (exception_id, step_number) = path.into_inner();
     let completion: CompletionBody = if body.is_empty() {
@@ -47,10 +59,10 @@ pub async fn complete(
         .actor
         .map(|actor| actor.trim().to_owned())
         .filter(|actor| !actor.is_empty() && actor.len() <= 200)
-        .unwrap_or_else(|| format!("api-key:{}", tenant.tenant_id));
+        .unwrap_or_else(|| format!("api-key:{tenant_id}"));
     match submit(
         &state,
-        &tenant.tenant_id,
+        tenant_id,
         &exception_id,
         step_number,
         &actor,

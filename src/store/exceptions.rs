@@ -3,9 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::exceptions::{ActiveModel, Entity, Model};
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 
 use crate::model::{ExceptionStatus, Severity};
 

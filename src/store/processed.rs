@@ -17,11 +17,7 @@ pub enum Claim {
 
 /// Claims `event_id` for `role`: one round trip. Exception ids are scoped by tenant, so an
 /// event can only ever name an exception of its own tenant; there is no owner to check.
-pub async fn claim(
-    txn: &impl ConnectionTrait,
-    event_id: &str,
-    role: &str,
-) -> Result<Claim, DbErr> {
+pub async fn claim(txn: &impl ConnectionTrait, event_id: &str, role: &str) -> Result<Claim, DbErr> {
     let sql = r#"INSERT INTO processed_events (event_id, role, processed_at) VALUES ($1, $2, $3)
                  ON CONFLICT (event_id, role) DO NOTHING"#;
     let values = vec![event_id.into(), role.into(), Utc::now().into()];

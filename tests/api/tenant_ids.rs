@@ -80,7 +80,12 @@ fn shape(status: u16, body: &Value) -> Value {
         if let Some(events) = object.remove("events") {
             let types: Vec<Value> = events
                 .as_array()
-                .map(|events| events.iter().map(|event| event["event_type"].clone()).collect())
+                .map(|events| {
+                    events
+                        .iter()
+                        .map(|event| event["event_type"].clone())
+                        .collect()
+                })
                 .unwrap_or_default();
             object.insert("event_types".to_owned(), Value::Array(types));
         }
@@ -110,7 +115,10 @@ async fn a_tenant_cannot_tell_whether_another_uses_an_id(backend: Backend) {
     assert_eq!(seen[0], seen[1], "globex can tell TAKEN-1 from FREE-1");
     assert_eq!(seen[0].1["status"], 200);
     let (status, acme) = read(&app, ACME_KEY, "TAKEN-1").await;
-    assert_eq!((status, acme["exception_type"].clone()), (200, json!("SETTLEMENT_FAIL")));
+    assert_eq!(
+        (status, acme["exception_type"].clone()),
+        (200, json!("SETTLEMENT_FAIL"))
+    );
 
     app.app.shutdown().await;
 }

@@ -322,7 +322,8 @@ async fn a_thousand_hostile_messages_are_dead_lettered_and_valid_ones_processed(
     let normalized = events_of_type(&producer.db, event_types::EXCEPTION_NORMALIZED).await;
     assert_eq!(normalized, valid);
     // Globex's reuse of acme's ids made exceptions of globex's own, beside acme's.
-    let reused = "SELECT COUNT(*) AS n FROM exceptions WHERE exception_id LIKE 'OWNED-%' AND tenant_id = $1";
+    let reused =
+        "SELECT COUNT(*) AS n FROM exceptions WHERE exception_id LIKE 'OWNED-%' AND tenant_id = $1";
     for tenant in [ACME, GLOBEX] {
         assert_eq!(
             count(&producer.db, reused, vec![tenant.into()]).await,

@@ -1,5 +1,5 @@
 //! Tenant isolation fails closed: another tenant's key cannot read an exception (404, as if it
-//! did not exist), the dead-letter API refuses anyone without the operator key (403), and valid
+//! did not exist), the dead-letter API refuses a tenant key (403) and anyone without a valid key (401), and valid
 //! events of tenant B naming an id tenant A also uses (an ingestion on `exceptions.ingested`, a
 //! triage result on `exceptions.triaged`) act on B's own exception of that id: ids are scoped by
 //! tenant, so A's exception stays untouched.
@@ -27,7 +27,11 @@ async fn exception_row(app: &TestApp, tenant: &str) -> String {
     let sql = "SELECT row_to_json(x)::text AS j FROM exceptions x WHERE exception_id = $1 AND tenant_id = $2";
     let row = app
         .db
-        .query_one_raw(statement(&app.db, sql, vec![SHARED_ID.into(), tenant.into()]))
+        .query_one_raw(statement(
+            &app.db,
+            sql,
+            vec![SHARED_ID.into(), tenant.into()],
+        ))
         .await
         .expect("Failed to read the exception")
         .expect("the exception exists");
@@ -84,11 +88,11 @@ async fn cross_tenant_reads_and_events_fail_closed() {
         app.get_exception(None, SHARED_ID).await.status().as_u16(),
         401
     );
-    assert_eq!(dead_letters_status(&app, None).await, 403);
+    assert_eq!(dead_letters_status(&app, None).await, 401);
     assert_eq!(dead_letters_status(&app, Some(ACME_KEY)).await, 403);
     assert_eq!(
         dead_letters_status(&app, Some("not-the-operator-key")).await,
-        403
+        401
     );
     assert_eq!(dead_letters_status(&app, Some(OPERATOR_KEY)).await, 200);
 
@@ -118,13 +122,18 @@ async fn cross_tenant_reads_and_events_fail_closed() {
     forged["event_id"] = json!(uuid::Uuid::new_v4());
     let forged: Envelope = serde_json::from_value(forged).expect("a valid envelope");
     raw.send_envelope(topics::TRIAGED, &forged).await;
-    wait_for("policy handled the re-signed triage result", LIMIT, async || {
-        processed_by(&app.db, "policy").await == 3
-    })
+    wait_for(
+        "policy handled the re-signed triage result",
+        LIMIT,
+        async || processed_by(&app.db, "policy").await == 3,
+    )
     .await;
 
     // Assert: both acted on globex's own exception; acme's is untouched and still its own.
-    assert!(letters(&app.db).await.is_empty(), "nothing is dead-lettered");
+    assert!(
+        letters(&app.db).await.is_empty(),
+        "nothing is dead-lettered"
+    );
     assert_eq!(
         exception_row(&app, ACME).await,
         before,
@@ -146,7 +155,12 @@ async fn cross_tenant_reads_and_events_fail_closed() {
     let ids = |body: &Value| -> Vec<String> {
         body["events"]
             .as_array()
-            .map(|events| events.iter().map(|event| event["event_id"].to_string()).collect())
+            .map(|events| {
+                events
+                    .iter()
+                    .map(|event| event["event_id"].to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let (globex_events, acme_events) = (ids(&own), ids(&acme));

@@ -98,7 +98,7 @@ async fn replaying_every_dead_letter_after_the_fix_processes_them_once() {
     let ids: Vec<i64> = letters(&db).await.iter().map(|letter| letter.id).collect();
     assert_eq!(
         replay_over_api(&fixed, ids[0], None).await,
-        403,
+        401,
         "a replay without the operator key"
     );
     assert_eq!(

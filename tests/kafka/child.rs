@@ -36,10 +36,6 @@ fn free_port() -> u16 {
 impl Worker {
     /// Starts the binary with the cluster's environment plus `env`, and `args`.
     pub fn spawn(name: &str, cluster: &Cluster, env: &[(&str, &str)], args: &[&str]) -> Worker {
-        let port = free_port();
-        let log = tempfile::NamedTempFile::new().expect("Failed to create a log file");
-        let out = log.reopen().expect("Failed to open the log file");
-        let err = log.reopen().expect("Failed to open the log file");
         let mut vars: HashMap<String, String> = cluster.env();
         for (key, value) in Cluster::passthrough() {
             let name = format!(
@@ -48,15 +44,31 @@ impl Worker {
             );
             vars.insert(name, value);
         }
-        vars.insert("HTTP_ADDR".to_owned(), format!("127.0.0.1:{port}"));
-        vars.insert("RUST_LOG".to_owned(), "info".to_owned());
-        vars.insert("NO_COLOR".to_owned(), "1".to_owned());
         vars.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        Worker::start(name, vars, args)
+    }
+
+    /// Starts the binary with exactly `vars` (plus PATH, RUST_LOG=info and a free HTTP port
+    /// unless given) and `args`.
+    pub fn start(name: &str, vars: HashMap<String, String>, args: &[&str]) -> Worker {
+        let port = vars
+            .get("HTTP_ADDR")
+            .and_then(|address| address.rsplit_once(':')?.1.parse().ok())
+            .unwrap_or_else(free_port);
+        let log = tempfile::NamedTempFile::new().expect("Failed to create a log file");
+        let out = log.reopen().expect("Failed to open the log file");
+        let err = log.reopen().expect("Failed to open the log file");
+        let mut all = HashMap::from([
+            ("HTTP_ADDR".to_owned(), format!("127.0.0.1:{port}")),
+            ("RUST_LOG".to_owned(), "info".to_owned()),
+            ("NO_COLOR".to_owned(), "1".to_owned()),
+        ]);
+        all.extend(vars);
         let mut command = Command::new(BINARY);
         command
             .env_clear()
             .envs(std::env::var("PATH").map(|path| ("PATH".to_owned(), path)))
-            .envs(vars)
+            .envs(all)
             .args(args)
             .stdin(Stdio::null())
             .stdout(out)
