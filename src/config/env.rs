@@ -21,7 +21,7 @@ pub struct EnvVars {
     pub http_body_timeout_secs: String,
     #[envconfig(from = "HTTP_MAX_CONCURRENT_BODIES", default = "64")]
     pub http_max_concurrent_bodies: String,
-    #[envconfig(from = "HTTP_MAX_CONNECTIONS", default = "1024")]
+    #[envconfig(from = "HTTP_MAX_CONNECTIONS", default = "256")]
     pub http_max_connections: String,
     #[envconfig(from = "CONFIG_DIR", default = "./config")]
     pub config_dir: String,

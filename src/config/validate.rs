@@ -81,7 +81,7 @@ impl Default for HttpSettings {
         Self {
             body_timeout: Duration::from_secs(10),
             max_concurrent_bodies: 64,
-            max_connections: 1024,
+            max_connections: 256,
         }
     }
 }
