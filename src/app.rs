@@ -30,6 +30,26 @@ use crate::sla_monitor::{SlaMonitor, StopMonitor};
 use crate::store::database;
 use crate::tools::ToolRunner;
 
+/// Readiness follows whether the database takes a write: a full disk answers reads and refuses
+/// writes, and an acknowledged request must mean a durable one.
+async fn probe_writes(db: &DatabaseConnection, health: &Health) {
+    let problem = match database::write_probe(db).await {
+        Ok(()) => None,
+        Err(error) if database::is_storage_failure(&error) => Some(error.to_string()),
+        // Anything else (a lock held by another process, a slow disk) is not a full disk.
+        Err(_) => return,
+    };
+    match (&problem, health.storage_problem()) {
+        (Some(problem), None) => tracing::error!(
+            %problem,
+            "The database takes no writes; readiness is false and nothing is acknowledged until it does."
+        ),
+        (None, Some(_)) => tracing::info!("The database takes writes again."),
+        _ => {}
+    }
+    health.set_storage_problem(problem);
+}
+
 /// How often the database and the broker are pinged for readiness.
 const DATABASE_PROBE_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -310,6 +330,9 @@ async fn probe_dependencies(db: DatabaseConnection, bus: Arc<dyn Bus>, health: H
             tracing::warn!("Database unreachable; readiness is false until it answers.");
         }
         health.set_database_reachable(reachable);
+        if reachable {
+            probe_writes(&db, &health).await;
+        }
         let broker = bus.ping().await;
         if !broker {
             tracing::warn!("Broker unreachable; readiness is false until it answers.");

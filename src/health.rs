@@ -1,7 +1,7 @@
 //! Liveness and readiness state shared by the actors and the HTTP probes.
 //! Liveness fails only when the process is wedged (a stale poll loop, a handler stuck past its
 //! timeout, a role past its restart limit); readiness follows start-up, subscription, database
-//! reachability and draining.
+//! reachability, whether the database takes writes (a full disk), and draining.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -30,6 +30,8 @@ struct HealthInner {
     expected_subscriptions: AtomicUsize,
     subscriptions: AtomicUsize,
     database_reachable: AtomicBool,
+    /// Why the database takes no writes (a full disk), while it does not.
+    storage_problem: Mutex<Option<String>>,
     broker_reachable: AtomicBool,
     draining: AtomicBool,
     beats: Mutex<Beats>,
@@ -51,6 +53,7 @@ impl Health {
                 expected_subscriptions: AtomicUsize::new(usize::MAX),
                 subscriptions: AtomicUsize::new(0),
                 database_reachable: AtomicBool::new(false),
+                storage_problem: Mutex::new(None),
                 broker_reachable: AtomicBool::new(true),
                 draining: AtomicBool::new(false),
                 beats: Mutex::new(Beats::default()),
@@ -87,6 +90,24 @@ impl Health {
         self.inner
             .database_reachable
             .store(reachable, Ordering::SeqCst);
+    }
+
+    /// Records why the database takes no writes, or None once it does again.
+    pub fn set_storage_problem(&self, problem: Option<String>) {
+        *self
+            .inner
+            .storage_problem
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = problem;
+    }
+
+    /// Why the database takes no writes, if it does not.
+    pub fn storage_problem(&self) -> Option<String> {
+        self.inner
+            .storage_problem
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     pub fn set_broker_reachable(&self, reachable: bool) {
@@ -169,6 +190,8 @@ impl Health {
         }
         if !self.inner.database_reachable.load(Ordering::SeqCst) {
             reasons.push("database unreachable".to_owned());
+        } else if let Some(problem) = self.storage_problem() {
+            reasons.push(format!("database takes no writes: {problem}"));
         }
         if !self.inner.broker_reachable.load(Ordering::SeqCst) {
             reasons.push("broker unreachable".to_owned());
@@ -198,6 +221,17 @@ mod tests {
         health.expect_subscriptions(1);
         health.subscription_ready();
         health.set_database_reachable(true);
+        assert!(health.readiness().ok);
+        health.set_storage_problem(Some("database or disk is full".into()));
+        assert_eq!(
+            health.readiness().reasons,
+            vec!["database takes no writes: database or disk is full"]
+        );
+        assert!(
+            health.liveness().ok,
+            "a full disk is not a liveness failure"
+        );
+        health.set_storage_problem(None);
         assert!(health.readiness().ok);
         health.set_draining();
         assert_eq!(health.readiness().reasons, vec!["draining"]);

@@ -88,9 +88,12 @@ const UNREACHABLE_SQLSTATES: [&str; 8] = [
 /// dead-lettered), since the next attempt, in a fresh transaction, succeeds.
 const CONTENTION_CODES: [&str; 8] = ["5", "261", "517", "773", "6", "262", "40001", "40P01"];
 
-/// True when the database could not be reached at all, or was too contended to take the
-/// transaction, as opposed to refusing a statement.
+/// True when the database could not be reached at all, was too contended to take the
+/// transaction, or has no room to write (a full disk), as opposed to refusing a statement.
 pub fn is_infrastructure(error: &DbErr) -> bool {
+    if crate::store::database::is_storage_failure(error) {
+        return true;
+    }
     match error {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(sqlx)) | DbErr::Query(RuntimeErr::SqlxError(sqlx)) => {

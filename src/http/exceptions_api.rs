@@ -58,8 +58,15 @@ pub async fn submit(
         }
         Err(error) => {
             tracing::warn!(%error, "Failed to append an ingested exception.");
+            let reason = if crate::store::database::is_storage_failure(&error) {
+                state.health.set_storage_problem(Some(error.to_string()));
+                "the exception could not be stored: the database takes no writes (storage full); retry"
+            } else {
+                "the exception could not be stored; retry"
+            };
             HttpResponse::ServiceUnavailable()
-                .json(json!({ "error": "the exception could not be stored; retry" }))
+                .insert_header(("Retry-After", "5"))
+                .json(json!({ "error": reason }))
         }
     }
 }

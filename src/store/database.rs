@@ -4,9 +4,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use chrono::Utc;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::sqlx::Connection as _;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr};
 
 /// Every statement is logged at this level under `sqlx::query` (`RUST_LOG=sqlx::query=debug`
 /// shows them; filtered out, the log costs a level check).
@@ -18,6 +20,13 @@ const SQLITE_READERS: u32 = 2;
 /// Opens the connection pool. SQLite gets one connection (it has one writer anyway, and a single
 /// connection rules out SQLITE_BUSY between our own transactions), WAL and a busy timeout for
 /// other processes such as `exception-worker ingest`.
+///
+/// A SQLite connection that comes back to the pool still inside a transaction is closed, not
+/// reused. SQLite rolls a transaction back by itself on some errors (a full disk, an I/O
+/// error); the driver's own count of open transactions then stays one too high, so it would
+/// turn the next BEGIN into a SAVEPOINT and the next ROLLBACK into a ROLLBACK TO, which leaves
+/// a transaction open that nothing ever commits: every later "commit" would be a savepoint
+/// release inside it, acknowledged and never durable.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let mut options = base_options(url);
     if url.starts_with("sqlite:") {
@@ -31,6 +40,17 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
+            })
+            .map_sqlx_sqlite_pool_opts(|pool| {
+                pool.after_release(|connection, _meta| {
+                    let settled = !connection.is_in_transaction();
+                    if !settled {
+                        tracing::warn!(
+                            "A database connection came back inside a transaction; closing it."
+                        );
+                    }
+                    Box::pin(async move { Ok(settled) })
+                })
             });
     } else {
         options.max_connections(max_connections);
@@ -116,6 +136,53 @@ pub async fn prepare_schema(db: &DatabaseConnection, run_migrations: bool) -> an
         );
     }
     Ok(())
+}
+
+/// The name of the `leases` row the write probe updates.
+const WRITE_PROBE: &str = "storage-probe";
+
+/// Whether the database accepts a write: one tiny committed upsert. A full disk fails it
+/// (SQLite: SQLITE_FULL; Postgres: disk_full), where a SELECT still answers.
+pub async fn write_probe(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let sql = r#"INSERT INTO leases (name, holder, expires_at, updated_at) VALUES ($1, $1, $2, $2)
+                 ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at"#;
+    let now = Utc::now();
+    let probe = db.execute_raw(crate::store::statement(
+        db,
+        sql,
+        vec![WRITE_PROBE.into(), now.into()],
+    ));
+    match tokio::time::timeout(Duration::from_secs(2), probe).await {
+        Ok(result) => result.map(|_| ()),
+        Err(_) => Err(DbErr::Custom("the write probe timed out".to_owned())),
+    }
+}
+
+/// SQLite result codes (primary, the low byte of an extended code) and Postgres SQLSTATEs of
+/// storage that cannot take writes: SQLITE_IOERR, SQLITE_FULL; insufficient_resources,
+/// disk_full, io_error.
+const SQLITE_STORAGE_CODES: [i64; 2] = [10, 13];
+const POSTGRES_STORAGE_STATES: [&str; 3] = ["53000", "53100", "58030"];
+
+/// True when `error` says the database's storage is full or failing, not that a statement
+/// was wrong: nothing can be written until an operator frees space.
+pub fn is_storage_failure(error: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(sqlx))
+    | DbErr::Query(RuntimeErr::SqlxError(sqlx))
+    | DbErr::Conn(RuntimeErr::SqlxError(sqlx))) = error
+    else {
+        return false;
+    };
+    let sea_orm::sqlx::Error::Database(database) = sqlx.as_ref() else {
+        return false;
+    };
+    let Some(code) = database.code() else {
+        return false;
+    };
+    match code.parse::<i64>() {
+        Ok(sqlite) if code.len() < 5 => SQLITE_STORAGE_CODES.contains(&(sqlite & 0xff)),
+        _ => POSTGRES_STORAGE_STATES.contains(&code.as_ref()),
+    }
 }
 
 /// A cheap round trip, for readiness; a database that does not answer within two seconds
