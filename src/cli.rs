@@ -63,6 +63,32 @@ pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
     };
     telemetry::init(settings.log_format, std::io::stderr);
     let system = actix_rt::System::new();
+    let result = run_on(&system, command, settings, packs);
+    release(system);
+    result
+}
+
+/// Drops the actor system inside a runtime context of its own. Tasks still alive after the
+/// drain deadline (a handler stuck on one event) may hold pooled database connections, and a
+/// pooled connection hands itself back through the runtime when dropped: outside any runtime
+/// that panics ("requires a Tokio context") instead of exiting cleanly.
+fn release(system: actix_rt::SystemRunner) {
+    match tokio::runtime::Builder::new_current_thread().build() {
+        Ok(runtime) => {
+            let _context = runtime.enter();
+            drop(system);
+        }
+        // Without a runtime to drop them in, the process exits without dropping them at all.
+        Err(_) => std::mem::forget(system),
+    }
+}
+
+fn run_on(
+    system: &actix_rt::SystemRunner,
+    command: Command,
+    settings: Settings,
+    packs: Option<Packs>,
+) -> Result<(), CommandError> {
     match command {
         Command::Run => {
             let packs = Arc::new(packs.context("packs were not loaded")?);
