@@ -19,7 +19,7 @@ use crate::store::outbox::{self, OutgoingEvent};
 /// Largest accepted raw exception, in bytes.
 pub const MAX_RAW_EXCEPTION_BYTES: usize = 256 * 1024;
 /// Deepest accepted raw exception (the body object is level 1). serde_json decodes at most
-/// 128 levels, and the body travels wrapped: in its envelope, then in ExceptionNormalized.
+/// 128 levels, and the body travels wrapped in its envelope.
 pub const MAX_RAW_EXCEPTION_DEPTH: usize = 100;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -22,7 +22,8 @@ const TIMESTAMP_FIELDS: [&str; 6] = [
 ];
 const SOURCE_FIELDS: [&str; 4] = ["sourceSystem", "source_system", "source", "system"];
 
-/// The normalised form intake stores and emits.
+/// The normalised form intake stores and emits. The payload is stored once, in the exception's
+/// `raw_payload`: it is not part of the serialised document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Normalized {
     pub exception_id: String,
@@ -31,6 +32,7 @@ pub struct Normalized {
     pub source_system: String,
     pub occurred_at: DateTime<Utc>,
     /// The raw payload with PII values replaced.
+    #[serde(skip)]
     pub payload: Map<String, Value>,
     pub redacted_fields: usize,
 }

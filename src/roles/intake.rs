@@ -1,4 +1,5 @@
-//! intake: normalises a raw exception, stores it once, and emits ExceptionNormalized.
+//! intake: normalises a raw exception, stores it once (its payload in `raw_payload`, nowhere
+//! else), and emits ExceptionNormalized with the normalised facts.
 
 use async_trait::async_trait;
 use serde_json::json;
@@ -62,7 +63,6 @@ impl Role for Intake {
             "occurred_at": normalized.occurred_at,
             "domain": ctx.domain.name,
             "redacted_fields": normalized.redacted_fields,
-            "payload": normalized.payload,
         });
         let exception_id = normalized.exception_id.clone();
         ctx.emit(

@@ -35,14 +35,15 @@ impl Role for Triage {
             .payload
             .get("exception_type")
             .and_then(Value::as_str);
-        let empty = Value::Object(Default::default());
-        let raw_payload = ctx.event.payload.get("payload").unwrap_or(&empty);
+        // The payload is stored once, with the exception; intake wrote it as a JSON object.
+        let raw_payload = serde_json::from_str::<Value>(&exception.raw_payload)
+            .unwrap_or_else(|_| Value::Object(Default::default()));
         let decision = triage(
             ctx.domain,
             ctx.tenant,
             &TriageInput {
                 exception_type: given_type,
-                payload: raw_payload,
+                payload: &raw_payload,
             },
         );
         let deadline = sla_deadline(ctx.tenant, decision.severity, exception.created_at);

@@ -89,7 +89,13 @@ async fn a_settlement_fail_flows_from_the_api_through_policy(backend: Backend) {
         vec![r#"%"accountNumber":"[REDACTED]"%"#.into()],
     )
     .await;
-    assert!(redacted >= 2, "the PII key should be kept, redacted");
+    assert_eq!(
+        redacted, 1,
+        "the ingested event keeps the PII key, redacted, and no later event repeats the payload"
+    );
+    let kept = "SELECT COUNT(*) AS n FROM exceptions WHERE raw_payload LIKE $1";
+    let redacted_row = count(db, kept, vec![r#"%"accountNumber":"[REDACTED]"%"#.into()]).await;
+    assert_eq!(redacted_row, 1, "the row keeps the payload once, redacted");
     let raw =
         "SELECT COUNT(*) AS n FROM exceptions WHERE raw_payload LIKE $1 OR normalized LIKE $2";
     let pattern = format!("%{ACCOUNT_NUMBER}%");
