@@ -116,15 +116,15 @@ pub async fn record_policy(
     Entity::update(row).exec(db).await.map(|_| ())
 }
 
-/// Sets the status of an exception (scoped by tenant).
+/// Sets the status of an exception (scoped by tenant); returns the row as updated.
 pub async fn set_status(
     db: &impl ConnectionTrait,
     current: Model,
     status: ExceptionStatus,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<Model, DbErr> {
     let mut row: ActiveModel = current.into();
     row.status = Set(status.as_str().to_owned());
     row.updated_at = Set(now);
-    Entity::update(row).exec(db).await.map(|_| ())
+    Entity::update(row).exec(db).await
 }

@@ -38,36 +38,61 @@ pub struct NewStep {
     pub params: String,
 }
 
+/// Creates the run's steps, all pending; returns them as stored, in order.
 pub async fn create_run(
     db: &impl ConnectionTrait,
     tenant_id: &str,
     exception_id: &str,
     playbook_id: &str,
     steps: Vec<NewStep>,
-) -> Result<(), DbErr> {
-    let rows: Vec<ActiveModel> = steps
+) -> Result<Vec<Model>, DbErr> {
+    let run: Vec<Model> = steps
         .into_iter()
+        .map(|step| Model {
+            tenant_id: tenant_id.to_owned(),
+            exception_id: exception_id.to_owned(),
+            step_number: step.step_number,
+            playbook_id: playbook_id.to_owned(),
+            action: step.action,
+            params: step.params,
+            status: PENDING.to_owned(),
+            execution_id: None,
+            actor: None,
+            started_at: None,
+            completed_at: None,
+        })
+        .collect();
+    if run.is_empty() {
+        return Ok(run);
+    }
+    let rows: Vec<ActiveModel> = run
+        .iter()
         .map(|step| ActiveModel {
-            tenant_id: Set(tenant_id.to_owned()),
-            exception_id: Set(exception_id.to_owned()),
+            tenant_id: Set(step.tenant_id.clone()),
+            exception_id: Set(step.exception_id.clone()),
             step_number: Set(step.step_number),
-            playbook_id: Set(playbook_id.to_owned()),
-            action: Set(step.action),
-            params: Set(step.params),
-            status: Set(PENDING.to_owned()),
+            playbook_id: Set(step.playbook_id.clone()),
+            action: Set(step.action.clone()),
+            params: Set(step.params.clone()),
+            status: Set(step.status.clone()),
             execution_id: Set(None),
             actor: Set(None),
             started_at: Set(None),
             completed_at: Set(None),
         })
         .collect();
-    if rows.is_empty() {
-        return Ok(());
+    Entity::insert_many(rows).exec_without_returning(db).await?;
+    Ok(run)
+}
+
+/// Replaces the step of `updated`'s number in `run` (a run held in memory across updates).
+pub fn replace(run: &mut [Model], updated: Model) {
+    if let Some(step) = run
+        .iter_mut()
+        .find(|step| step.step_number == updated.step_number)
+    {
+        *step = updated;
     }
-    Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
 }
 
 /// Moves a step to `status`, recording who did it and when.

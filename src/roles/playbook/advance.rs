@@ -1,5 +1,6 @@
 //! Moving a playbook run forward: from the current step, run safe steps inline until a step
-//! must wait for a tool or a person, or the run is complete.
+//! must wait for a tool or a person, or the run is complete. The run and the exception are read
+//! once per event and kept up to date in memory as steps change, not read again after each.
 
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -45,23 +46,32 @@ fn definition<'p>(
         })
 }
 
-async fn approval_required(ctx: &RoleContext<'_>, exception_id: &str) -> Result<bool, RoleError> {
-    let exception = exceptions::find(ctx.txn, &ctx.event.tenant_id, exception_id).await?;
-    Ok(exception
-        .and_then(|row| row.approval_required)
-        .unwrap_or(false))
+/// The exception the event is about, as stored.
+pub async fn exception_of(
+    ctx: &RoleContext<'_>,
+    exception_id: &str,
+) -> Result<entity::exceptions::Model, RoleError> {
+    exceptions::find(ctx.txn, &ctx.event.tenant_id, exception_id)
+        .await?
+        .ok_or_else(|| RoleError::Failed(format!("exception {exception_id} not found")))
 }
 
-/// Runs steps from the current one until something must wait or the run is complete.
+/// Runs steps from the current one until something must wait or the run is complete. `run` is
+/// the run as stored; `exception` the exception when the caller read it already.
 pub async fn run_from_current(
     ctx: &mut RoleContext<'_>,
     exception_id: &str,
+    mut run: Vec<entity::playbook_steps::Model>,
+    exception: Option<entity::exceptions::Model>,
 ) -> Result<(), RoleError> {
-    let needs_approval = approval_required(ctx, exception_id).await?;
+    let exception = match exception {
+        Some(exception) => exception,
+        None => exception_of(ctx, exception_id).await?,
+    };
+    let needs_approval = exception.approval_required.unwrap_or(false);
     loop {
-        let run = steps::of_exception(ctx.txn, &ctx.event.tenant_id, exception_id).await?;
         let Some(step) = steps::current(&run).cloned() else {
-            return complete_run(ctx, exception_id, &run).await;
+            return complete_run(ctx, exception_id, &run, exception).await;
         };
         if step.status != steps::PENDING {
             return Ok(()); // waiting for a tool or a person, or failed
@@ -69,7 +79,7 @@ pub async fn run_from_current(
         let now = ctx.clock.now();
         match &definition(ctx, &step)?.kind {
             StepKind::Safe => {
-                steps::set_status(
+                let done = steps::set_status(
                     ctx.txn,
                     &step,
                     steps::COMPLETED,
@@ -78,6 +88,7 @@ pub async fn run_from_current(
                     now,
                 )
                 .await?;
+                steps::replace(&mut run, done);
             }
             StepKind::CallTool { .. } if needs_approval => {
                 steps::set_status(ctx.txn, &step, steps::WAITING_PERSON, None, None, now).await?;
@@ -136,10 +147,8 @@ async fn complete_run(
     ctx: &mut RoleContext<'_>,
     exception_id: &str,
     run: &[entity::playbook_steps::Model],
+    exception: entity::exceptions::Model,
 ) -> Result<(), RoleError> {
-    let exception = exceptions::find(ctx.txn, &ctx.event.tenant_id, exception_id)
-        .await?
-        .ok_or_else(|| RoleError::Failed(format!("exception {exception_id} not found")))?;
     if exception.status == ExceptionStatus::Resolved.as_str() {
         return Ok(());
     }
@@ -206,7 +215,7 @@ pub async fn person_completed(ctx: &mut RoleContext<'_>) -> Result<(), RoleError
             request_tool(ctx, exception_id, &approved, &tool).await
         }
         _ => {
-            steps::set_status(
+            let done = steps::set_status(
                 ctx.txn,
                 &step,
                 steps::COMPLETED,
@@ -215,7 +224,9 @@ pub async fn person_completed(ctx: &mut RoleContext<'_>) -> Result<(), RoleError
                 ctx.clock.now(),
             )
             .await?;
-            run_from_current(ctx, exception_id).await
+            let mut run = run;
+            steps::replace(&mut run, done);
+            run_from_current(ctx, exception_id, run, None).await
         }
     }
 }
@@ -249,7 +260,7 @@ pub async fn tool_completed(ctx: &mut RoleContext<'_>) -> Result<(), RoleError> 
     };
     let now = ctx.clock.now();
     if succeeded {
-        steps::set_status(
+        let done = steps::set_status(
             ctx.txn,
             &step,
             steps::COMPLETED,
@@ -258,12 +269,12 @@ pub async fn tool_completed(ctx: &mut RoleContext<'_>) -> Result<(), RoleError> 
             now,
         )
         .await?;
-        return run_from_current(ctx, exception_id).await;
+        let mut run = run;
+        steps::replace(&mut run, done);
+        return run_from_current(ctx, exception_id, run, None).await;
     }
     steps::set_status(ctx.txn, &step, steps::FAILED, Some(SYSTEM_ACTOR), None, now).await?;
-    let exception = exceptions::find(ctx.txn, &ctx.event.tenant_id, exception_id)
-        .await?
-        .ok_or_else(|| RoleError::Failed(format!("exception {exception_id} not found")))?;
+    let exception = exception_of(ctx, exception_id).await?;
     exceptions::set_status(ctx.txn, exception, ExceptionStatus::Escalated, now).await?;
     let escalated = json!({
         "reason": format!("tool step {} failed: {error}", step.step_number),

@@ -64,9 +64,7 @@ async fn start(ctx: &mut RoleContext<'_>) -> Result<(), RoleError> {
         .packs
         .find_playbook(ctx.tenant, playbook_id)
         .ok_or_else(|| RoleError::Invalid(format!("unknown playbook '{playbook_id}'")))?;
-    let exception = exceptions::find(ctx.txn, &ctx.event.tenant_id, exception_id)
-        .await?
-        .ok_or_else(|| RoleError::Failed(format!("exception {exception_id} not found")))?;
+    let exception = advance::exception_of(ctx, exception_id).await?;
     let existing = steps::of_exception(ctx.txn, &ctx.event.tenant_id, exception_id).await?;
     if !existing.is_empty() {
         tracing::info!(exception_id, "Playbook run already started; nothing to do.");
@@ -81,7 +79,7 @@ async fn start(ctx: &mut RoleContext<'_>) -> Result<(), RoleError> {
             params: step.params.to_string(),
         })
         .collect();
-    steps::create_run(
+    let run = steps::create_run(
         ctx.txn,
         &ctx.event.tenant_id,
         exception_id,
@@ -89,18 +87,20 @@ async fn start(ctx: &mut RoleContext<'_>) -> Result<(), RoleError> {
         new_steps,
     )
     .await?;
-    if !exception
+    let terminal = exception
         .status
         .parse::<ExceptionStatus>()
-        .is_ok_and(ExceptionStatus::is_terminal)
-    {
+        .is_ok_and(ExceptionStatus::is_terminal);
+    let exception = if terminal {
+        exception
+    } else {
         exceptions::set_status(
             ctx.txn,
             exception,
             ExceptionStatus::InProgress,
             ctx.clock.now(),
         )
-        .await?;
-    }
-    advance::run_from_current(ctx, exception_id).await
+        .await?
+    };
+    advance::run_from_current(ctx, exception_id, run, Some(exception)).await
 }
