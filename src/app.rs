@@ -22,9 +22,8 @@ use crate::health::Health;
 use crate::http::{serve, BodyGate, HttpState};
 use crate::metrics::Metrics;
 use crate::model::{topics, RoleName};
-use crate::overseer::{Overseer, RelayPlan, RolePlan, Shutdown, ShutdownReport};
+use crate::overseer::{Overseer, RolePlan, Shutdown, ShutdownReport, SweeperPlan};
 use crate::packs::Packs;
-use crate::relay::RelayFaultHook;
 use crate::roles::{self, Role};
 use crate::sla_monitor::{SlaMonitor, StopMonitor};
 use crate::store::database;
@@ -57,7 +56,6 @@ const DATABASE_PROBE_INTERVAL: Duration = Duration::from_secs(2);
 pub struct AppOptions {
     pub clock: Arc<dyn Clock>,
     pub faults: Option<Arc<dyn FaultHook>>,
-    pub relay_faults: Option<Arc<dyn RelayFaultHook>>,
     /// Implementations that replace the built-in role of the same name (the benchmark's
     /// baseline relay).
     pub roles: Vec<Arc<dyn Role>>,
@@ -70,7 +68,6 @@ impl Default for AppOptions {
         Self {
             clock: Arc::new(SystemClock),
             faults: None,
-            relay_faults: None,
             roles: Vec::new(),
             listener: None,
         }
@@ -100,28 +97,35 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
 }
 
 /// The bus as configured (Kafka when KAFKA_BOOTSTRAP_SERVERS is set, else embedded), with
-/// every topic created.
+/// every topic created. `instance` names this process in the embedded bus's notifications.
 pub async fn open_bus(
     settings: &Settings,
     db: &DatabaseConnection,
     metrics: &Metrics,
     health: &Health,
+    instance: &str,
 ) -> anyhow::Result<Arc<dyn Bus>> {
     let bus: Arc<dyn Bus> = match &settings.kafka {
         Some(kafka) => Arc::new(
             KafkaBus::new(
                 kafka.clone(),
+                db.clone(),
                 metrics.clone(),
                 health.clone(),
                 settings.tuning.shutdown_timeout,
             )
             .context("Failed to create the Kafka clients")?,
         ),
-        None => Arc::new(EmbeddedBus::new(
-            db.clone(),
-            database::committed_reader(&settings.database_url, db).await?,
-            settings.tuning.embedded_partitions,
-        )),
+        None => {
+            let listen_url = (!settings.uses_sqlite()).then(|| settings.database_url.clone());
+            Arc::new(EmbeddedBus::new(
+                db.clone(),
+                database::committed_reader(&settings.database_url, db).await?,
+                settings.tuning.embedded_partitions,
+                listen_url,
+                instance.to_owned(),
+            ))
+        }
     };
     bus.ensure_topics(&topics::ALL)
         .await
@@ -129,13 +133,11 @@ pub async fn open_bus(
     Ok(bus)
 }
 
-/// The relay settings, when the bus publishes through the outbox relay.
-fn relay_plan(settings: &Settings, faults: Option<Arc<dyn RelayFaultHook>>) -> Option<RelayPlan> {
-    settings.kafka.as_ref().map(|kafka| RelayPlan {
-        instance_id: instance_id(),
-        batch_size: kafka.outbox_batch_size,
-        poll_interval: kafka.outbox_poll_interval,
-        faults,
+/// The sweeper's settings, when the bus publishes through an outbox.
+fn sweeper_plan(settings: &Settings, instance: &str) -> Option<SweeperPlan> {
+    settings.kafka.as_ref().map(|kafka| SweeperPlan {
+        instance_id: instance.to_owned(),
+        settings: kafka.sweeper.clone(),
     })
 }
 
@@ -168,9 +170,11 @@ impl App {
         let health = Health::new(stale_after, settings.tuning.handler_timeout * 2);
         let db = open_database(&settings).await?;
         health.set_database_reachable(true);
-        let bus = open_bus(&settings, &db, &metrics, &health).await?;
+        let instance = instance_id();
+        let bus = open_bus(&settings, &db, &metrics, &health, &instance).await?;
         let group_commit = Arc::new(GroupCommit::new(
             db.clone(),
+            bus.clone(),
             group_commit_lanes(&settings),
             settings.tuning.group_commit_max_events,
             metrics.clone(),
@@ -220,13 +224,13 @@ impl App {
                 bus.clone(),
                 options.clock.clone(),
                 metrics.clone(),
-                instance_id(),
+                instance.clone(),
                 settings.sla.clone(),
             )
             .start()
         });
-        let relay = relay_plan(&settings, options.relay_faults);
-        let overseer = Overseer::new(deps, plans, relay).start();
+        let sweeper = sweeper_plan(&settings, &instance);
+        let overseer = Overseer::new(deps, plans, sweeper).start();
         let listener = match options.listener {
             Some(listener) => listener,
             None => crate::http::listener::bind(settings.http_addr)

@@ -9,12 +9,11 @@ use anyhow::Context;
 use std::time::Duration;
 
 use crate::app::{instance_id, open_bus, open_database, App, AppOptions};
-use crate::clock::{Clock, SystemClock};
+
 use crate::config::{Cli, Command, ConfigErrors, EnvVars, Settings};
 use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::packs::Packs;
-use crate::relay;
 use crate::{ingest, telemetry};
 
 /// Lines appended per transaction by `ingest`.
@@ -213,34 +212,22 @@ async fn ingest_file(
     let db = open_database(&settings).await?;
     let metrics = Metrics::new().context("Failed to register metrics")?;
     let health = Health::new(Duration::from_secs(60), Duration::from_secs(60));
-    let bus = open_bus(&settings, &db, &metrics, &health).await?;
+    let bus = open_bus(&settings, &db, &metrics, &health, &instance_id()).await?;
     let total = envelopes.len();
+    let mut deliveries = Vec::new();
     while !envelopes.is_empty() {
         let rest = envelopes.split_off(envelopes.len().min(INGEST_BATCH));
         let batch = std::mem::replace(&mut envelopes, rest);
-        for accepted in ingest::append(&db, bus.as_ref(), batch)
+        let (accepted, delivery) = ingest::append(&db, bus.as_ref(), batch)
             .await
-            .context("Failed to append exceptions")?
-        {
+            .context("Failed to append exceptions")?;
+        for accepted in accepted {
             println!("{}", serde_json::to_string(&accepted).unwrap_or_default());
         }
+        deliveries.push(delivery);
     }
-    if let (Some(port), Some(kafka)) = (bus.relay_port(), &settings.kafka) {
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let holder = instance_id();
-        let published = relay::publish_pending(
-            &db,
-            &port,
-            &holder,
-            kafka.outbox_batch_size,
-            &metrics,
-            clock,
-        )
-        .await
-        .context("Failed to publish the ingested exceptions")?;
-        if !published {
-            tracing::info!("A running worker holds the relay lease; it publishes the new rows.");
-        }
+    for delivery in deliveries {
+        delivery.wait().await;
     }
     bus.close(settings.tuning.shutdown_timeout).await;
     tracing::info!(total, tenant = %tenant, "Exceptions ingested.");

@@ -1,16 +1,14 @@
 //! `exception-worker dlq ...`: list, show, replay and discard dead letters from the command line.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 
 use crate::app::{instance_id, open_bus, open_database};
-use crate::clock::{Clock, SystemClock};
 use crate::config::{DlqCommand, Settings};
 use crate::health::Health;
 use crate::metrics::Metrics;
-use crate::relay;
+use crate::replay::replay_dead_letter;
 use crate::store::{dead_letters, replay};
 
 /// Dead letters replayed by `replay --all` in one run, at most.
@@ -38,28 +36,20 @@ pub async fn run(settings: Settings, command: DlqCommand) -> anyhow::Result<()> 
         DlqCommand::Replay { id, all } => {
             let metrics = Metrics::new().context("Failed to register metrics")?;
             let health = Health::new(Duration::from_secs(60), Duration::from_secs(60));
-            let bus = open_bus(&settings, &db, &metrics, &health).await?;
+            let bus = open_bus(&settings, &db, &metrics, &health, &instance_id()).await?;
             let ids = match (id, all) {
                 (Some(id), _) => vec![id],
                 (None, true) => replay::pending_ids(&db, REPLAY_ALL_LIMIT).await?,
                 (None, false) => anyhow::bail!("give a dead letter id, or --all"),
             };
+            let mut deliveries = Vec::with_capacity(ids.len());
             for id in &ids {
-                replay::replay(&db, bus.as_ref(), *id, chrono::Utc::now()).await?;
+                deliveries
+                    .push(replay_dead_letter(&db, bus.as_ref(), *id, chrono::Utc::now()).await?);
                 println!("{{\"replayed\":{id}}}");
             }
-            if let (Some(port), Some(kafka)) = (bus.relay_port(), &settings.kafka) {
-                let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-                relay::publish_pending(
-                    &db,
-                    &port,
-                    &instance_id(),
-                    kafka.outbox_batch_size,
-                    &metrics,
-                    clock,
-                )
-                .await
-                .context("Failed to publish the replayed events")?;
+            for delivery in deliveries {
+                delivery.wait().await;
             }
             bus.close(settings.tuning.shutdown_timeout).await;
         }

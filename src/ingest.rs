@@ -4,17 +4,16 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::bus::Bus;
+use crate::bus::{write_and_emit, Bus, Delivery, LogRow, OutgoingEvent};
 use crate::envelope::Envelope;
 use crate::model::{event_types, topics};
 use crate::normalize::exception_id_for;
 use crate::packs::redact;
-use crate::store::outbox::{self, OutgoingEvent};
 
 /// Largest accepted raw exception, in bytes.
 pub const MAX_RAW_EXCEPTION_BYTES: usize = 256 * 1024;
@@ -92,12 +91,13 @@ fn from_payload(
     ))
 }
 
-/// Appends the prepared events in one transaction and wakes their consumers.
+/// Appends the prepared events in one transaction and hands them to the bus: durable once this
+/// returns; on the bus once the delivery resolves.
 pub async fn append(
     db: &DatabaseConnection,
     bus: &dyn Bus,
     envelopes: Vec<Envelope>,
-) -> Result<Vec<Accepted>, DbErr> {
+) -> Result<(Vec<Accepted>, Delivery), DbErr> {
     let accepted = envelopes
         .iter()
         .map(|envelope| Accepted {
@@ -105,18 +105,16 @@ pub async fn append(
             event_id: envelope.event_id.to_string(),
         })
         .collect();
-    let events: Vec<OutgoingEvent> = envelopes
+    let rows: Vec<LogRow> = envelopes
         .into_iter()
-        .map(|envelope| OutgoingEvent {
-            topic: topics::INGESTED,
-            envelope,
+        .map(|envelope| {
+            LogRow::from(&OutgoingEvent {
+                topic: topics::INGESTED,
+                envelope,
+            })
         })
         .collect();
-    let txn = db.begin().await?;
-    let placed = outbox::append(&txn, bus, &events).await?;
-    txn.commit().await?;
-    bus.notify_appended(&placed);
-    Ok(accepted)
+    write_and_emit(db, bus, async |_txn| Ok::<_, DbErr>((accepted, rows))).await
 }
 
 #[cfg(test)]

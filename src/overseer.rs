@@ -8,12 +8,13 @@ use std::time::Duration;
 use actix::prelude::*;
 use futures::future::join_all;
 
+use crate::config::kafka::SweeperSettings;
 use crate::consumer::{RoleConsumer, StopConsuming};
 use crate::handler::HandlerDeps;
 use crate::partition::DrainReport;
 use crate::pool::HandlerPool;
-use crate::relay::{FlushAndStop, OutboxRelay, RelayFaultHook};
 use crate::roles::Role;
+use crate::sweeper::{OutboxSweeper, StopSweeping};
 
 /// One role's running parts.
 struct RoleRuntime {
@@ -42,52 +43,50 @@ pub struct ShutdownReport {
     pub abandoned_in_flight: usize,
 }
 
-/// How the outbox relay runs, when the bus publishes through one.
-pub struct RelayPlan {
+/// How the outbox sweeper runs, when the bus publishes through an outbox.
+pub struct SweeperPlan {
     pub instance_id: String,
-    pub batch_size: usize,
-    pub poll_interval: Duration,
-    pub faults: Option<Arc<dyn RelayFaultHook>>,
+    pub settings: SweeperSettings,
 }
 
 pub struct Overseer {
     deps: Arc<HandlerDeps>,
     plans: Vec<RolePlan>,
     roles: Vec<RoleRuntime>,
-    relay_plan: Option<RelayPlan>,
-    relay: Option<Addr<OutboxRelay>>,
+    sweeper_plan: Option<SweeperPlan>,
+    sweeper: Option<Addr<OutboxSweeper>>,
 }
 
 impl Overseer {
     pub fn new(
         deps: Arc<HandlerDeps>,
         plans: Vec<RolePlan>,
-        relay_plan: Option<RelayPlan>,
+        sweeper_plan: Option<SweeperPlan>,
     ) -> Self {
         Self {
             deps,
             plans,
             roles: Vec::new(),
-            relay_plan,
-            relay: None,
+            sweeper_plan,
+            sweeper: None,
         }
     }
 
-    fn start_relay(&mut self) {
-        let (Some(plan), Some(port)) = (self.relay_plan.take(), self.deps.bus.relay_port()) else {
+    fn start_sweeper(&mut self) {
+        let Some(plan) = self.sweeper_plan.take() else {
             return;
         };
-        let relay = OutboxRelay::new(
+        if !self.deps.bus.has_outbox() {
+            return;
+        }
+        let sweeper = OutboxSweeper::new(
             self.deps.db.clone(),
-            port,
+            self.deps.bus.clone(),
             plan.instance_id,
-            plan.batch_size,
-            plan.poll_interval,
+            plan.settings,
             self.deps.metrics.clone(),
-            self.deps.clock.clone(),
-            plan.faults,
         );
-        self.relay = Some(relay.start());
+        self.sweeper = Some(sweeper.start());
     }
 }
 
@@ -111,7 +110,7 @@ impl Actor for Overseer {
             self.roles.push(RoleRuntime { pool, consumer });
         }
         self.deps.health.expect_subscriptions(self.roles.len());
-        self.start_relay();
+        self.start_sweeper();
     }
 }
 
@@ -130,21 +129,11 @@ impl actix::Handler<Shutdown> for Overseer {
                 commit: message.commit,
             })
         }));
-        let relay = self.relay.take();
-        let relay_deadline = if message.commit {
-            message.deadline
-        } else {
-            Duration::ZERO
-        };
+        let sweeper = self.sweeper.take();
         let stop_all = async move {
             let results = stops.await;
-            // The consumers' last effects are committed: publish what they emitted.
-            if let Some(relay) = relay {
-                let _relay_gone = relay
-                    .send(FlushAndStop {
-                        deadline: relay_deadline,
-                    })
-                    .await;
+            if let Some(sweeper) = sweeper {
+                let _sweeper_gone = sweeper.send(StopSweeping).await;
             }
             results
         };

@@ -9,13 +9,14 @@ use std::time::Instant;
 
 use actix::prelude::*;
 
-use crate::handler::{Handler, HandlerDeps};
+use crate::handler::{EventHandler, HandlerDeps};
+use crate::model::RoleName;
 use crate::roles::Role;
 use crate::routing::slot_for;
 
 struct Slot {
     arbiter: Arbiter,
-    address: Addr<Handler>,
+    address: Addr<EventHandler>,
 }
 
 pub struct HandlerPool {
@@ -57,7 +58,7 @@ impl HandlerPool {
     }
 
     /// The handler for `key`, restarting it first if its actor has stopped.
-    pub fn route(&self, key: &str) -> Addr<Handler> {
+    pub fn route(&self, key: &str) -> Addr<EventHandler> {
         let mut slots = self.lock_slots();
         let index = slot_for(key, slots.len());
         let slot = &mut slots[index];
@@ -124,8 +125,13 @@ fn start_handler(
     role: Arc<dyn Role>,
     deps: Arc<HandlerDeps>,
     index: usize,
-) -> Addr<Handler> {
-    Handler::start_in_arbiter(&arbiter.handle(), move |_ctx| {
-        Handler::new(role, deps, index)
+) -> Addr<EventHandler> {
+    // Tool calls wait on other services: each tool handler keeps several in flight.
+    let max_in_flight = match role.name() {
+        RoleName::Tool => deps.tuning.tool_calls_in_flight,
+        _ => 1,
+    };
+    EventHandler::start_in_arbiter(&arbiter.handle(), move |_ctx| {
+        EventHandler::new(role, deps, index, max_in_flight)
     })
 }

@@ -8,11 +8,12 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::bus::Bus;
+use crate::bus::{write_and_emit, LogRow, OutgoingEvent};
 use crate::clock::Clock;
 use crate::config::SlaSettings;
 use crate::envelope::Envelope;
@@ -20,7 +21,6 @@ use crate::metrics::Metrics;
 use crate::model::{event_types, topics, ExceptionStatus};
 use crate::roles::DERIVED_ID_NAMESPACE;
 use crate::store::leases;
-use crate::store::outbox::{self, OutgoingEvent};
 use crate::store::sla::{self, Candidate};
 
 pub const SLA_LEASE: &str = "sla-monitor";
@@ -233,19 +233,27 @@ async fn raise(
     flag: Flag,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let txn = checker.db.begin().await?;
     let (tenant, exception) = (&candidate.tenant_id, &candidate.exception_id);
-    let set = match flag {
-        Flag::Imminent => sla::flag_imminent(&txn, tenant, exception, now).await?,
-        Flag::Breached => sla::flag_breached(&txn, tenant, exception, now).await?,
-    };
+    let (set, delivery) = write_and_emit(&checker.db, checker.bus.as_ref(), async |txn| {
+        let set = match flag {
+            Flag::Imminent => sla::flag_imminent(txn, tenant, exception, now).await?,
+            Flag::Breached => sla::flag_breached(txn, tenant, exception, now).await?,
+        };
+        let rows = match set {
+            true => flag
+                .events(candidate, now)
+                .iter()
+                .map(LogRow::from)
+                .collect(),
+            false => Vec::new(),
+        };
+        Ok::<_, sea_orm::DbErr>((set, rows))
+    })
+    .await?;
+    delivery.wait().await;
     if !set {
-        txn.rollback().await?;
         return Ok(false);
     }
-    let placed = outbox::append(&txn, checker.bus.as_ref(), &flag.events(candidate, now)).await?;
-    txn.commit().await?;
-    checker.bus.notify_appended(&placed);
     checker
         .metrics
         .sla_flags

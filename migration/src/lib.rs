@@ -17,6 +17,7 @@ mod m20261126_000009_create_feedback;
 mod m20261126_000010_create_leases;
 mod m20261126_000011_allow_event_replays;
 mod m20261129_000012_scope_exception_ids_by_tenant;
+mod m20261129_000013_index_unpublished_events;
 
 /// Every migration of the worker's schema, oldest first.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_create_leases::Migration),
             Box::new(m20261126_000011_allow_event_replays::Migration),
             Box::new(m20261129_000012_scope_exception_ids_by_tenant::Migration),
+            Box::new(m20261129_000013_index_unpublished_events::Migration),
         ]
     }
 }

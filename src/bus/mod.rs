@@ -1,18 +1,26 @@
 //! The bus seam: how partitions are assigned to a consumer group, read in offset order and
-//! committed, and where the outbox places new events. Two implementations share every actor,
-//! handler and test: the embedded bus (the `events` table is the log) and, later, Kafka.
+//! committed, how a transaction appends the events it emits, and how they are delivered once it
+//! committed. Two implementations share every actor, handler and test: the embedded bus (the
+//! `events` table is the log) and Kafka (the `events` table is the outbox, published on commit).
 
 pub mod embedded;
 pub mod kafka;
+pub mod log;
+pub mod outbox;
+mod transact;
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::{mpsc, Notify};
+use futures::future::BoxFuture;
+use sea_orm::DatabaseTransaction;
+use tokio::sync::mpsc;
 
-use crate::store::unpublished::OutboxRow;
+pub use self::log::{Appended, AppendedRow, LogRow, OutgoingEvent};
+pub use self::transact::write_and_emit;
 
 /// One partition of one topic.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -78,37 +86,41 @@ pub enum AssignmentEvent {
     },
 }
 
-/// Where the outbox puts new events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutboxPlacement {
-    /// The events table is the log: each row gets its partition and offset in the writing
-    /// transaction (the embedded bus).
-    InDatabaseLog,
-    /// Rows wait for a relay to publish them to an external broker.
-    Relay,
+/// Whether the events appended by one transaction are on the bus yet: the embedded bus has
+/// them the moment they commit; the Kafka bus once the broker acknowledged them.
+pub enum Delivery {
+    Done(DeliveryReport),
+    Pending(BoxFuture<'static, DeliveryReport>),
 }
 
-/// Publishes outbox rows to an external broker, in the given order.
-#[async_trait]
-pub trait Publisher: Send + Sync {
-    /// One result per row, in order: Ok once the broker acknowledged the row.
-    async fn publish(&self, rows: &[OutboxRow]) -> Vec<Result<(), String>>;
+/// How a delivery ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub delivered: usize,
+    /// Rows the broker refused for good; they stay unpublished in the outbox.
+    pub failed: usize,
 }
 
-/// What the outbox relay needs from a bus that publishes through it.
-#[derive(Clone)]
-pub struct RelayPort {
-    pub publisher: Arc<dyn Publisher>,
-    /// Signalled after a commit appended rows in this process.
-    pub appended: Arc<Notify>,
-}
+impl Delivery {
+    /// Already on the bus.
+    pub fn done(delivered: usize) -> Self {
+        Delivery::Done(DeliveryReport {
+            delivered,
+            failed: 0,
+        })
+    }
 
-/// An event placed in the log by the outbox, reported to the bus after commit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlacedEvent {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
+    /// Delivered once `pending` resolves.
+    pub fn pending(pending: impl Future<Output = DeliveryReport> + Send + 'static) -> Self {
+        Delivery::Pending(Box::pin(pending))
+    }
+
+    pub async fn wait(self) -> DeliveryReport {
+        match self {
+            Delivery::Done(report) => report,
+            Delivery::Pending(pending) => pending.await,
+        }
+    }
 }
 
 #[async_trait]
@@ -122,19 +134,31 @@ pub trait Bus: Send + Sync {
         group: &str,
         topics: &[&'static str],
     ) -> Result<mpsc::UnboundedReceiver<AssignmentEvent>, BusError>;
-    /// Leaves every group and releases the clients, waiting at most `deadline`.
+    /// Leaves every group, publishes what is queued and releases the clients, waiting at most
+    /// `deadline`.
     async fn close(&self, deadline: Duration);
-    fn outbox_placement(&self) -> OutboxPlacement;
-    /// The partition count of `topic`, for the outbox's partitioner.
-    fn partitions_of(&self, topic: &str) -> u32;
-    /// Wakes consumers (embedded) or the relay (Kafka) after a commit appended events.
-    fn notify_appended(&self, placed: &[PlacedEvent]);
+    /// Appends `rows` to the log (embedded) or the outbox (Kafka) in the caller's transaction.
+    async fn append(
+        &self,
+        txn: &DatabaseTransaction,
+        rows: Vec<LogRow>,
+    ) -> Result<Appended, sea_orm::DbErr>;
+    /// Delivers what a transaction appended, once it committed: wakes the consumers (embedded)
+    /// or hands the rows to the producer at once (Kafka; backpressure waits here when its queue
+    /// is full). The returned delivery resolves once the events are on the bus.
+    async fn deliver(&self, appended: Appended) -> Delivery;
     /// Whether the broker answers (always true for the embedded bus: it is the database).
     async fn ping(&self) -> bool {
         true
     }
-    /// The relay port, for buses whose outbox rows are published by the relay.
-    fn relay_port(&self) -> Option<RelayPort> {
-        None
+    /// Delivers the rows of `key` a crash left unpublished (an outbox bus), before the input
+    /// that emitted them is acknowledged again: so no later event of the key overtakes them.
+    async fn deliver_unpublished(&self, _key: &str) -> Result<Delivery, sea_orm::DbErr> {
+        Ok(Delivery::done(0))
+    }
+    /// True when appended rows wait in an outbox until published, so a sweeper must look for
+    /// rows a crash left behind.
+    fn has_outbox(&self) -> bool {
+        false
     }
 }

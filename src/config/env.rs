@@ -63,6 +63,8 @@ pub struct EnvVars {
     pub metrics_include_tenant_id: String,
     #[envconfig(from = "TOOL_ALLOWED_HOSTS", default = "")]
     pub tool_allowed_hosts: String,
+    #[envconfig(from = "TOOL_CALLS_IN_FLIGHT", default = "8")]
+    pub tool_calls_in_flight: String,
     #[envconfig(from = "TOOL_MAX_ATTEMPTS", default = "3")]
     pub tool_max_attempts: String,
     #[envconfig(from = "SLA_CHECK_INTERVAL_SECS", default = "30")]
@@ -111,6 +113,11 @@ pub struct KafkaEnvVars {
     pub ssl_key_location: Option<String>,
     #[envconfig(from = "OUTBOX_BATCH_SIZE", default = "500")]
     pub outbox_batch_size: String,
-    #[envconfig(from = "OUTBOX_POLL_INTERVAL_MS", default = "100")]
-    pub outbox_poll_interval_ms: String,
+    #[envconfig(from = "OUTBOX_SWEEP_INTERVAL_MS", default = "1000")]
+    pub outbox_sweep_interval_ms: String,
+    #[envconfig(from = "OUTBOX_SWEEP_AFTER_MS", default = "5000")]
+    pub outbox_sweep_after_ms: String,
+    /// Replaced by OUTBOX_SWEEP_INTERVAL_MS; read only to say so.
+    #[envconfig(from = "OUTBOX_POLL_INTERVAL_MS")]
+    pub outbox_poll_interval_ms: Option<String>,
 }

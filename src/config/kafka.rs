@@ -21,8 +21,19 @@ pub struct KafkaSettings {
     pub replication_factor: i32,
     /// librdkafka properties applied to every client (named settings and pass-through).
     pub client_properties: BTreeMap<String, String>,
-    pub outbox_batch_size: usize,
-    pub outbox_poll_interval: Duration,
+    /// How the sweeper publishes rows a crash left unpublished.
+    pub sweeper: SweeperSettings,
+}
+
+/// How the sweeper runs.
+#[derive(Debug, Clone)]
+pub struct SweeperSettings {
+    /// Rows published per pass, at most.
+    pub batch_size: usize,
+    /// Time between passes.
+    pub interval: Duration,
+    /// How long a row may stay unpublished before the sweeper takes it over.
+    pub grace: Duration,
 }
 
 impl fmt::Debug for KafkaSettings {
@@ -91,13 +102,27 @@ pub fn validate(
         1,
         100_000,
     );
-    let outbox_poll_ms: u64 = parse_in_range(
+    let sweep_interval_ms: u64 = parse_in_range(
         problems,
-        "OUTBOX_POLL_INTERVAL_MS",
-        &env.outbox_poll_interval_ms,
-        1,
-        60_000,
+        "OUTBOX_SWEEP_INTERVAL_MS",
+        &env.outbox_sweep_interval_ms,
+        10,
+        600_000,
     );
+    let sweep_after_ms: u64 = parse_in_range(
+        problems,
+        "OUTBOX_SWEEP_AFTER_MS",
+        &env.outbox_sweep_after_ms,
+        0,
+        3_600_000,
+    );
+    if env.outbox_poll_interval_ms.is_some() {
+        problems.push(
+            "OUTBOX_POLL_INTERVAL_MS: no longer read; rows are published on commit, and \
+             OUTBOX_SWEEP_INTERVAL_MS sets how often the sweeper looks for rows a crash left behind"
+                .to_owned(),
+        );
+    }
     let mut client_properties = BTreeMap::new();
     client_properties.insert(
         "session.timeout.ms".to_owned(),
@@ -160,8 +185,11 @@ pub fn validate(
         topic_partitions,
         replication_factor,
         client_properties,
-        outbox_batch_size,
-        outbox_poll_interval: Duration::from_millis(outbox_poll_ms),
+        sweeper: SweeperSettings {
+            batch_size: outbox_batch_size,
+            interval: Duration::from_millis(sweep_interval_ms),
+            grace: Duration::from_millis(sweep_after_ms),
+        },
     }
 }
 
@@ -190,7 +218,8 @@ mod tests {
             security_protocol: Some("SASL_SSL".into()),
             sasl_password: Some("hunter2".into()),
             outbox_batch_size: "500".into(),
-            outbox_poll_interval_ms: "100".into(),
+            outbox_sweep_interval_ms: "1000".into(),
+            outbox_sweep_after_ms: "5000".into(),
             ..KafkaEnvVars::default()
         };
         let passthrough = BTreeMap::from([("enable.auto.commit".to_owned(), "true".to_owned())]);

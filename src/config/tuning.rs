@@ -25,6 +25,8 @@ pub struct TuningSettings {
     pub tenant_max_in_flight: usize,
     /// Events whose effects may share one database transaction (1 = a transaction each).
     pub group_commit_max_events: usize,
+    /// Tool calls one tool handler keeps in flight (one at a time per exception).
+    pub tool_calls_in_flight: usize,
 }
 
 impl Default for TuningSettings {
@@ -45,6 +47,7 @@ impl Default for TuningSettings {
             dlq_cap_ratio: 0.95,
             tenant_max_in_flight: 16,
             group_commit_max_events: 32,
+            tool_calls_in_flight: 8,
         }
     }
 }

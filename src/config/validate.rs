@@ -318,6 +318,13 @@ impl Settings {
                 1,
                 10_000,
             ),
+            tool_calls_in_flight: parse_in_range(
+                &mut problems,
+                "TOOL_CALLS_IN_FLIGHT",
+                &env.tool_calls_in_flight,
+                1,
+                1_000,
+            ),
         };
         if tuning.max_buffered_per_partition < tuning.max_in_flight_per_partition {
             problems.push(

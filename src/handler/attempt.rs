@@ -1,20 +1,21 @@
 //! One attempt at one event: the idempotency claim, the tenant ownership check, the role's
-//! writes and the outbox rows, in one (group-committed) transaction (DESIGN section 3).
+//! writes and the emitted events appended to the log or outbox, in one (group-committed)
+//! transaction.
 
 use sea_orm::DatabaseTransaction;
 
 use super::failure::AttemptFailure;
-use super::group_commit::Effects;
+use super::group_commit::{Claiming, Effects};
 use super::HandlerDeps;
-use crate::bus::PlacedEvent;
+use crate::bus::{Appended, LogRow};
 use crate::envelope::Envelope;
 use crate::packs::{DomainPack, TenantPack};
 use crate::roles::{PrepareContext, Role, RoleContext};
-use crate::store::outbox;
-use crate::store::processed::{self, Claim};
+use crate::store::processed::{self, Claim, ClaimKey};
 
 pub enum AttemptOutcome {
-    Processed(Vec<PlacedEvent>),
+    /// The effects committed; what the role emitted is to be delivered.
+    Processed(Appended),
     Duplicate,
 }
 
@@ -50,12 +51,26 @@ pub async fn run(
         tools: &deps.tools,
     };
     let prepared = role.prepare(&prepare).await?;
-    let outcome = deps
+    let committed = deps
         .group_commit
-        .run(&envelope.partition_key(), async |txn| {
-            effects(role, deps, envelope, tenant, domain, prepared.clone(), txn).await
+        .run(&envelope.partition_key(), async |txn, claiming| {
+            effects(
+                role,
+                deps,
+                envelope,
+                tenant,
+                domain,
+                prepared.clone(),
+                txn,
+                claiming,
+            )
+            .await
         })
         .await?;
+    let outcome = match committed.value {
+        Claimed::New => AttemptOutcome::Processed(committed.appended),
+        Claimed::Duplicate => AttemptOutcome::Duplicate,
+    };
     if let (Some(faults), AttemptOutcome::Processed(_)) = (&deps.faults, &outcome) {
         faults
             .after_commit(role.name(), envelope)
@@ -64,8 +79,15 @@ pub async fn run(
     Ok(outcome)
 }
 
-/// The claim (with the ownership check), the role's writes and the outbox rows, in the group's
-/// transaction.
+/// Whether the attempt's event was new to the role.
+enum Claimed {
+    New,
+    Duplicate,
+}
+
+/// The claim, the role's writes and the emitted events, in the group's transaction. Under
+/// `Claiming::AtCommit` the claim and the events are handed back for the batch to write.
+#[allow(clippy::too_many_arguments)]
 async fn effects(
     role: &dyn Role,
     deps: &HandlerDeps,
@@ -74,13 +96,20 @@ async fn effects(
     domain: &DomainPack,
     prepared: serde_json::Value,
     txn: &DatabaseTransaction,
-) -> Result<Effects<AttemptOutcome>, AttemptFailure> {
+    claiming: Claiming,
+) -> Result<Effects<Claimed>, AttemptFailure> {
     let role_name = role.name();
-    let event_id = envelope.event_id.to_string();
-    match processed::claim(txn, &event_id, role_name.as_str()).await? {
-        Claim::Claimed => {}
-        Claim::Duplicate => return Ok(Effects::Unchanged(AttemptOutcome::Duplicate)),
-    }
+    let claim = ClaimKey {
+        event_id: envelope.event_id.to_string(),
+        role: role_name.as_str(),
+    };
+    let deferred = match claiming {
+        Claiming::AtCommit => Some(claim),
+        Claiming::InWork => match processed::claim(txn, &claim.event_id, claim.role).await? {
+            Claim::Claimed => None,
+            Claim::Duplicate => return Ok(Effects::Unchanged(Claimed::Duplicate)),
+        },
+    };
     let mut ctx = RoleContext::new(
         envelope,
         txn,
@@ -92,7 +121,10 @@ async fn effects(
     );
     ctx.prepared = prepared;
     role.handle(&mut ctx).await?;
-    let emitted = ctx.into_emitted();
-    let placed = outbox::append(txn, deps.bus.as_ref(), &emitted).await?;
-    Ok(Effects::Written(AttemptOutcome::Processed(placed)))
+    let rows = ctx.into_emitted().iter().map(LogRow::from).collect();
+    Ok(Effects::Written {
+        value: Claimed::New,
+        claim: deferred,
+        rows,
+    })
 }

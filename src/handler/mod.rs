@@ -1,13 +1,11 @@
-//! The handler actor and the mechanics around a role call: decode, event-type and tenant checks,
-//! the transactional attempt, panic isolation, timeouts, retries with backoff, and the
-//! dead-letter path. A handler processes one event at a time (its mailbox is held while an
-//! event is in progress), which keeps per-key order: a key always routes to the same handler.
+//! The mechanics around a role call: decode, event-type and tenant checks, the transactional
+//! attempt, panic isolation, timeouts, retries with backoff, and the dead-letter path. The
+//! handler actor (`actor`) runs them for the records routed to it, one at a time per key.
 
+mod actor;
 mod attempt;
 pub mod failure;
 pub mod group_commit;
-#[cfg(test)]
-mod group_commit_tests;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -18,9 +16,10 @@ use futures::FutureExt;
 use sea_orm::DatabaseConnection;
 use tracing::Instrument;
 
+pub use self::actor::EventHandler;
 use self::attempt::AttemptOutcome;
 use self::failure::{backoff, AttemptFailure, ErrorClass};
-use crate::bus::{Bus, Record};
+use crate::bus::{write_and_emit, Bus, Delivery, Record};
 use crate::clock::Clock;
 use crate::config::TuningSettings;
 use crate::envelope::Envelope;
@@ -75,44 +74,27 @@ impl Outcome {
     }
 }
 
+/// A record for a handler; answered with how it was handled, or None when the handler stopped
+/// before it could answer (the record is then routed again).
 #[derive(Message)]
-#[rtype(result = "Outcome")]
+#[rtype(result = "Option<Handled>")]
 pub struct Process(pub Record);
 
-pub struct Handler {
-    role: Arc<dyn Role>,
-    deps: Arc<HandlerDeps>,
-    name: Arc<str>,
+/// How one record ended, and the delivery of the events its handling emitted: the record may
+/// be acknowledged (its offset stored) only once that delivery resolved, so no later event of
+/// its key can overtake them (see `bus::kafka::publisher`).
+pub struct Handled {
+    pub outcome: Outcome,
+    pub delivery: Delivery,
 }
 
-impl Handler {
-    pub fn new(role: Arc<dyn Role>, deps: Arc<HandlerDeps>, index: usize) -> Self {
-        let name = Arc::from(format!("{}#{index}", role.name()));
-        Self { role, deps, name }
+impl Handled {
+    fn new(outcome: Outcome, delivery: Delivery) -> Self {
+        Self { outcome, delivery }
     }
 }
 
-impl Actor for Handler {
-    type Context = Context<Self>;
-}
-
-impl actix::Handler<Process> for Handler {
-    type Result = AtomicResponse<Self, Outcome>;
-
-    fn handle(&mut self, message: Process, _ctx: &mut Self::Context) -> Self::Result {
-        let role = self.role.clone();
-        let deps = self.deps.clone();
-        let name = self.name.clone();
-        let work = async move {
-            let outcome = process(role.as_ref(), &deps, &message.0, &name).await;
-            deps.health.handler_idle(&name);
-            outcome
-        };
-        AtomicResponse::new(Box::pin(work.into_actor(self)))
-    }
-}
-
-async fn process(role: &dyn Role, deps: &HandlerDeps, record: &Record, name: &str) -> Outcome {
+async fn process(role: &dyn Role, deps: &HandlerDeps, record: &Record, name: &str) -> Handled {
     let role_name = role.name();
     let envelope = match Envelope::decode(&record.payload, deps.allow_future_schema) {
         Ok(envelope) => envelope,
@@ -142,7 +124,7 @@ async fn process_decoded(
     record: &Record,
     envelope: &Envelope,
     name: &str,
-) -> Outcome {
+) -> Handled {
     let role_name = role.name();
     if !role.accepts(&record.topic, &envelope.event_type) {
         let reason = format!(
@@ -169,27 +151,29 @@ async fn process_decoded(
         // Liveness watches one attempt at a time: waiting out a backoff is not being stuck.
         deps.health.handler_busy(name);
         let failure = match attempt_isolated(role, deps, envelope).await {
-            Ok(AttemptOutcome::Processed(placed)) => {
-                deps.bus.notify_appended(&placed);
-                return finish(
-                    deps,
-                    role_name,
-                    &envelope.event_type,
-                    Outcome::Processed,
-                    started,
-                );
+            Ok(AttemptOutcome::Processed(appended)) => {
+                let delivery = deps.bus.deliver(appended).await;
+                let outcome = Outcome::Processed;
+                finish(deps, role_name, &envelope.event_type, outcome, started);
+                return Handled::new(outcome, delivery);
             }
             Ok(AttemptOutcome::Duplicate) => {
                 tracing::info!(
                     "Event already processed by this role; acknowledged without effect."
                 );
-                return finish(
-                    deps,
-                    role_name,
-                    &envelope.event_type,
-                    Outcome::Duplicate,
-                    started,
-                );
+                // A crash may have come between its commit and the publish of what it emitted.
+                match deps
+                    .bus
+                    .deliver_unpublished(&envelope.partition_key())
+                    .await
+                {
+                    Ok(delivery) => {
+                        let outcome = Outcome::Duplicate;
+                        finish(deps, role_name, &envelope.event_type, outcome, started);
+                        return Handled::new(outcome, delivery);
+                    }
+                    Err(error) => AttemptFailure::from(error),
+                }
             }
             Err(failure) => failure,
         };
@@ -263,7 +247,7 @@ fn finish(
     event_type: &str,
     outcome: Outcome,
     started: Instant,
-) -> Outcome {
+) {
     deps.metrics
         .events_processed
         .with_label_values(&[role.as_str(), event_type, outcome.as_str()])
@@ -272,7 +256,6 @@ fn finish(
         .processing_seconds
         .with_label_values(&[role.as_str()])
         .observe(started.elapsed().as_secs_f64());
-    outcome
 }
 
 /// Records the dead letter, retrying while the database is unreachable: a message is never
@@ -284,7 +267,7 @@ async fn dead_letter(
     envelope: Option<&Envelope>,
     failure: AttemptFailure,
     attempts: u32,
-) -> Outcome {
+) -> Handled {
     let letter = DeadLetter {
         role: role.as_str().to_owned(),
         topic: record.topic.to_string(),
@@ -301,20 +284,22 @@ async fn dead_letter(
         record_key: record.key.clone(),
     };
     let mut tries = 0;
-    loop {
+    let delivery = loop {
         tries += 1;
-        match dead_letters::record(&deps.db, deps.bus.as_ref(), &letter, deps.clock.now()).await {
-            Ok(placed) => {
-                deps.bus.notify_appended(&placed);
-                break;
-            }
+        let recorded = write_and_emit(&deps.db, deps.bus.as_ref(), async |txn| {
+            let rows = dead_letters::record(txn, &letter, deps.clock.now()).await?;
+            Ok::<_, sea_orm::DbErr>(((), rows))
+        })
+        .await;
+        match recorded {
+            Ok(((), delivery)) => break delivery,
             Err(error) => {
                 let delay = backoff(&deps.tuning, tries);
                 tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "Failed to record a dead letter; retrying.");
                 actix_rt::time::sleep(delay).await;
             }
         }
-    }
+    };
     tracing::warn!(reason = %failure.reason, class = failure.class.as_str(), attempts, "Message dead-lettered.");
     deps.metrics
         .dead_letters
@@ -328,5 +313,5 @@ async fn dead_letter(
         .events_processed
         .with_label_values(&[role.as_str(), event_type, Outcome::DeadLettered.as_str()])
         .inc();
-    Outcome::DeadLettered
+    Handled::new(Outcome::DeadLettered, delivery)
 }

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::auth::Caller;
 use super::HttpState;
+use crate::replay::replay_dead_letter;
 use crate::store::dead_letters;
 use crate::store::replay::{self, ReplayError};
 
@@ -80,7 +81,7 @@ pub async fn replay(
         return refused;
     }
     let id = path.into_inner();
-    match replay::replay(&state.db, state.bus.as_ref(), id, state.clock.now()).await {
+    match replay_dead_letter(&state.db, state.bus.as_ref(), id, state.clock.now()).await {
         Ok(_) => HttpResponse::Accepted().json(json!({ "replayed": id })),
         Err(ReplayError::NotFound(_)) => {
             HttpResponse::NotFound().json(json!({ "error": "dead letter not found" }))

@@ -52,7 +52,8 @@ pub async fn submit(
         Err(reason) => return HttpResponse::BadRequest().json(json!({ "error": reason })),
     };
     match ingest::append(&state.db, state.bus.as_ref(), vec![envelope]).await {
-        Ok(mut accepted) => {
+        // Durable once appended; the delivery completes on its own.
+        Ok((mut accepted, _delivery)) => {
             state.metrics.ingested.with_label_values(&["api"]).inc();
             HttpResponse::Accepted().json(accepted.pop())
         }

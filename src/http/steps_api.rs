@@ -3,15 +3,14 @@
 //! otherwise); the request becomes a PlaybookStepCompletionRequested event carrying the actor.
 
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::auth::{forbidden, Caller};
 use super::HttpState;
+use crate::bus::{write_and_emit, LogRow, OutgoingEvent};
 use crate::envelope::Envelope;
 use crate::model::{event_types, topics};
-use crate::store::outbox::{self, OutgoingEvent};
 use crate::store::{exceptions, steps};
 
 #[derive(Debug, Default, Deserialize)]
@@ -121,18 +120,15 @@ async fn submit(
         state.clock.now(),
     );
     let event_id = envelope.event_id.to_string();
-    let txn = state.db.begin().await?;
-    let placed = outbox::append(
-        &txn,
-        state.bus.as_ref(),
-        &[OutgoingEvent {
-            topic: topics::STEPS,
-            envelope,
-        }],
-    )
+    let row = LogRow::from(&OutgoingEvent {
+        topic: topics::STEPS,
+        envelope,
+    });
+    // Durable once committed; the delivery completes on its own.
+    let ((), _delivery) = write_and_emit(&state.db, state.bus.as_ref(), async |_txn| {
+        Ok::<_, sea_orm::DbErr>(((), vec![row]))
+    })
     .await?;
-    txn.commit().await?;
-    state.bus.notify_appended(&placed);
     Ok(HttpResponse::Accepted()
         .json(json!({ "event_id": event_id, "step_number": step_number, "actor": actor })))
 }

@@ -99,21 +99,31 @@ impl PartitionWorker {
         let pool = self.pool.clone();
         let tuning = self.tuning.clone();
         let started = Instant::now();
-        let delivery = async move {
+        let handling = async move {
             let mut failures = 0;
-            loop {
+            let handled = loop {
                 match pool.route(&key).send(Process(record.clone())).await {
-                    Ok(outcome) => return outcome,
-                    Err(error) => {
+                    Ok(Some(handled)) => break handled,
+                    Ok(None) | Err(_) => {
                         failures += 1;
-                        tracing::warn!(%error, "Handler unavailable; redelivering the record to its restarted handler.");
+                        tracing::warn!("Handler unavailable; redelivering the record to its restarted handler.");
                         actix_rt::time::sleep(backoff(&tuning, failures)).await;
                     }
                 }
+            };
+            // The record counts as done only once what it emitted is on the bus, so no later
+            // event of its key, handled here or by the partition's next owner, overtakes it.
+            let report = handled.delivery.wait().await;
+            if report.failed > 0 {
+                tracing::warn!(
+                    failed = report.failed,
+                    "Some emitted events could not be published; the sweeper publishes them."
+                );
             }
+            handled.outcome
         };
         ctx.spawn(
-            delivery
+            handling
                 .into_actor(self)
                 .map(move |outcome: Outcome, worker, ctx| {
                     worker

@@ -16,11 +16,11 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::bus::OutgoingEvent;
 use crate::clock::Clock;
 use crate::envelope::Envelope;
 use crate::model::RoleName;
 use crate::packs::{DomainPack, Packs, TenantPack};
-use crate::store::outbox::OutgoingEvent;
 use crate::tools::ToolRunner;
 
 /// Namespace of ids derived from other ids (emitted event ids, exception ids).

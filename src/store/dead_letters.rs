@@ -1,15 +1,15 @@
-//! The dead-letter path: a `dead_letters` row and a DeadLettered event on `exceptions.dlq`,
-//! written in one transaction. A redelivery of the same (role, topic, partition, offset) adds
-//! nothing; a replay arrives at a new offset and gets its own row if it fails again.
+//! The dead-letter path: a `dead_letters` row, and the DeadLettered event on `exceptions.dlq`
+//! that the caller appends in the same transaction. A redelivery of the same (role, topic,
+//! partition, offset) adds nothing; a replay arrives at a new offset and gets its own row if it
+//! fails again.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::{json, Map, Value};
 
-use crate::bus::{Bus, PlacedEvent};
+use crate::bus::{LogRow, OutgoingEvent};
 use crate::envelope::{validate_exception_id, Envelope};
 use crate::model::{event_types, topics};
-use crate::store::outbox::{self, LogRow, OutgoingEvent};
 use crate::store::statement;
 
 pub const PENDING: &str = "pending";
@@ -51,17 +51,14 @@ pub struct DeadLetter {
     pub record_key: Option<String>,
 }
 
-/// Records `letter`; returns the placed DeadLettered event (empty when this offset was already
-/// dead-lettered by this role).
+/// Records `letter` in the caller's transaction; returns the DeadLettered event to append with
+/// it (none when this offset was already dead-lettered by this role).
 pub async fn record(
-    db: &DatabaseConnection,
-    bus: &dyn Bus,
+    txn: &impl ConnectionTrait,
     letter: &DeadLetter,
     now: DateTime<Utc>,
-) -> Result<Vec<PlacedEvent>, DbErr> {
-    let txn = db.begin().await?;
-    if !insert_row(&txn, letter, now).await? {
-        txn.commit().await?;
+) -> Result<Vec<LogRow>, DbErr> {
+    if !insert_row(txn, letter, now).await? {
         return Ok(Vec::new());
     }
     let event = OutgoingEvent {
@@ -70,9 +67,7 @@ pub async fn record(
     };
     let mut row = LogRow::from(&event);
     row.headers = Some(dead_letter_headers(letter, now).to_string());
-    let placed = outbox::append_rows(&txn, bus, &[row]).await?;
-    txn.commit().await?;
-    Ok(placed)
+    Ok(vec![row])
 }
 
 async fn insert_row(

@@ -6,14 +6,12 @@ pub mod dead_letters;
 pub mod exceptions;
 pub mod feedback;
 pub mod leases;
-pub mod outbox;
 pub mod processed;
 pub mod replay;
 pub mod sla;
 pub mod steps;
 pub mod timeline;
 pub mod tool_executions;
-pub mod unpublished;
 
 use sea_orm::{ConnectionTrait, Statement, Value};
 

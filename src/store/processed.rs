@@ -28,3 +28,37 @@ pub async fn claim(txn: &impl ConnectionTrait, event_id: &str, role: &str) -> Re
         Claim::Duplicate
     })
 }
+
+/// One idempotency claim: an event, for one role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimKey {
+    pub event_id: String,
+    pub role: &'static str,
+}
+
+/// Claims several events at once (one statement); returns how many were claimed, so fewer than
+/// `claims.len()` means some were processed already.
+pub async fn claim_many(txn: &impl ConnectionTrait, claims: &[ClaimKey]) -> Result<usize, DbErr> {
+    if claims.is_empty() {
+        return Ok(0);
+    }
+    let now = Utc::now();
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(claims.len() * 3);
+    let mut rows = Vec::with_capacity(claims.len());
+    for (index, claim) in claims.iter().enumerate() {
+        rows.push(format!(
+            "(${}, ${}, ${})",
+            index * 3 + 1,
+            index * 3 + 2,
+            index * 3 + 3
+        ));
+        values.extend([claim.event_id.clone().into(), claim.role.into(), now.into()]);
+    }
+    let sql = format!(
+        "INSERT INTO processed_events (event_id, role, processed_at) VALUES {} \
+         ON CONFLICT (event_id, role) DO NOTHING",
+        rows.join(", ")
+    );
+    let claimed = txn.execute_raw(statement(txn, &sql, values)).await?;
+    Ok(usize::try_from(claimed.rows_affected()).unwrap_or(usize::MAX))
+}

@@ -8,10 +8,9 @@ use entity::dead_letters::{Entity, Model};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, TransactionTrait};
 use uuid::Uuid;
 
-use crate::bus::{Bus, PlacedEvent};
+use crate::bus::LogRow;
 use crate::envelope::Envelope;
 use crate::store::dead_letters::{DISCARDED, PENDING, REPLAYED, UNKNOWN_TENANT};
-use crate::store::outbox::{self, LogRow};
 use crate::store::statement;
 
 #[derive(Debug, thiserror::Error)]
@@ -42,15 +41,14 @@ pub async fn pending_ids(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<i6
         .collect()
 }
 
-/// Re-publishes dead letter `id`'s original event and marks it replayed.
+/// Marks dead letter `id` replayed in the caller's transaction and returns its original event
+/// as the row to append with it.
 pub async fn replay(
-    db: &DatabaseConnection,
-    bus: &dyn Bus,
+    txn: &impl ConnectionTrait,
     id: i64,
     now: DateTime<Utc>,
-) -> Result<Vec<PlacedEvent>, ReplayError> {
-    let txn = db.begin().await?;
-    let letter = pending(&txn, id).await?;
+) -> Result<LogRow, ReplayError> {
+    let letter = pending(txn, id).await?;
     let decoded = Envelope::decode(letter.envelope.as_bytes(), true).ok();
     let event_id = letter
         .event_id
@@ -67,7 +65,7 @@ pub async fn replay(
         .or_else(|| decoded.as_ref().map(Envelope::partition_key))
         .unwrap_or_else(|| format!("dlq:{id}"));
     let row = LogRow {
-        replay_count: next_replay_count(&txn, &event_id).await?,
+        replay_count: next_replay_count(txn, &event_id).await?,
         event_id,
         topic: letter.topic.clone(),
         key,
@@ -86,11 +84,8 @@ pub async fn replay(
         envelope: letter.envelope.clone(),
         headers: Some(serde_json::json!({ "dlq.replay.of": id.to_string() }).to_string()),
     };
-    let placed = outbox::append_rows(&txn, bus, &[row]).await?;
-    close(&txn, id, REPLAYED, now).await?;
-    txn.commit().await?;
-    bus.notify_appended(&placed);
-    Ok(placed)
+    close(txn, id, REPLAYED, now).await?;
+    Ok(row)
 }
 
 /// Closes dead letter `id` without replaying it.

@@ -2,9 +2,9 @@
 //! readers of exceptions, steps, tool executions and events (rows, never logs), and injection
 //! of an event straight into the outbox.
 
+use exception_worker::bus::{write_and_emit, LogRow, OutgoingEvent};
 use exception_worker::envelope::Envelope;
-use exception_worker::store::outbox::{self, OutgoingEvent};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::Value;
 
 use crate::helpers::{wait_until, Setup, TestApp, TestDb};
@@ -185,16 +185,13 @@ pub async fn inject(
         chrono::Utc::now(),
     );
     let event_id = envelope.event_id.to_string();
-    let txn = app.db.begin().await.expect("Failed to begin");
-    let placed = outbox::append(
-        &txn,
-        app.app.bus.as_ref(),
-        &[OutgoingEvent { topic, envelope }],
-    )
+    let row = LogRow::from(&OutgoingEvent { topic, envelope });
+    let ((), delivery) = write_and_emit(&app.db, app.app.bus.as_ref(), async |_txn| {
+        Ok::<_, sea_orm::DbErr>(((), vec![row]))
+    })
     .await
-    .expect("Failed to append to the outbox");
-    txn.commit().await.expect("Failed to commit");
-    app.app.bus.notify_appended(&placed);
+    .expect("Failed to append the event");
+    delivery.wait().await;
     event_id
 }
 

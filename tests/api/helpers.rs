@@ -134,7 +134,8 @@ impl Setup {
                 .env("KAFKA_TOPIC_PARTITIONS", "3")
                 .env("KAFKA_SESSION_TIMEOUT_MS", KAFKA_SESSION_TIMEOUT_MS)
                 .env("GROUP_ID", &kafka.group)
-                .env("OUTBOX_POLL_INTERVAL_MS", "50");
+                .env("OUTBOX_SWEEP_INTERVAL_MS", "100")
+                .env("OUTBOX_SWEEP_AFTER_MS", "3000");
         }
         setup
     }
@@ -272,9 +273,11 @@ impl TestApp {
                 .expect("Failed to prepare an exception")
             })
             .collect();
-        ingest::append(&self.db, self.app.bus.as_ref(), envelopes)
+        let (accepted, delivery) = ingest::append(&self.db, self.app.bus.as_ref(), envelopes)
             .await
-            .expect("Failed to append exceptions")
+            .expect("Failed to append exceptions");
+        delivery.wait().await;
+        accepted
     }
 
     /// Sum of the series of `name` (without the `exception_worker_` prefix) whose labels

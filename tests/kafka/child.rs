@@ -54,16 +54,17 @@ impl Worker {
         let port = vars
             .get("HTTP_ADDR")
             .and_then(|address| address.rsplit_once(':')?.1.parse().ok())
+            .filter(|port| *port != 0)
             .unwrap_or_else(free_port);
         let log = tempfile::NamedTempFile::new().expect("Failed to create a log file");
         let out = log.reopen().expect("Failed to open the log file");
         let err = log.reopen().expect("Failed to open the log file");
         let mut all = HashMap::from([
-            ("HTTP_ADDR".to_owned(), format!("127.0.0.1:{port}")),
             ("RUST_LOG".to_owned(), "info".to_owned()),
             ("NO_COLOR".to_owned(), "1".to_owned()),
         ]);
         all.extend(vars);
+        all.insert("HTTP_ADDR".to_owned(), format!("127.0.0.1:{port}"));
         let mut command = Command::new(BINARY);
         command
             .env_clear()

@@ -20,6 +20,6 @@ mod produce;
 
 mod end_to_end;
 mod offsets;
-mod relay;
 mod scaling;
 mod shutdown;
+mod sweeper;

@@ -21,9 +21,15 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 async fn open(cluster: &Cluster, db: &DatabaseConnection) -> Arc<dyn Bus> {
     let metrics = Metrics::new().expect("Failed to create metrics");
     let health = Health::new(Duration::from_secs(60), Duration::from_secs(60));
-    open_bus(&cluster.settings(None), db, &metrics, &health)
-        .await
-        .expect("Failed to open the Kafka bus")
+    open_bus(
+        &cluster.settings(None),
+        db,
+        &metrics,
+        &health,
+        "offsets-test",
+    )
+    .await
+    .expect("Failed to open the Kafka bus")
 }
 
 /// The first non-empty assignment on `events` (revokes before it are acknowledged).

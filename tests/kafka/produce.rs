@@ -1,21 +1,22 @@
-//! Producing exceptions in-process (append to the outbox, then publish what is pending, as the
-//! `ingest` command does) and reading their effects: rows, never log lines.
+//! Producing exceptions in-process (appended and published on commit, as the `ingest` command
+//! does, or appended and left unpublished, as a crash between commit and publish leaves them)
+//! and reading their effects: rows, never log lines.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use exception_worker::app::{instance_id, open_bus, open_database};
-use exception_worker::bus::Bus;
-use exception_worker::clock::{Clock, SystemClock};
+use exception_worker::bus::{outbox, Appended, Bus, LogRow, OutgoingEvent};
+use exception_worker::envelope::Envelope;
 use exception_worker::health::Health;
 use exception_worker::ingest;
 use exception_worker::metrics::Metrics;
 use exception_worker::model::topics;
-use exception_worker::relay;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::OwnedMessage;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use sea_orm::DatabaseConnection;
+use sea_orm::TransactionTrait;
 use serde_json::json;
 
 use crate::cluster::{Cluster, FETCH_WAIT_MAX_MS};
@@ -28,8 +29,6 @@ pub const TENANTS: [&str; 2] = ["acme-capital", "globex-markets"];
 pub struct Producer {
     pub db: DatabaseConnection,
     pub bus: Arc<dyn Bus>,
-    metrics: Metrics,
-    holder: String,
     produced: usize,
 }
 
@@ -43,14 +42,13 @@ impl Producer {
             .expect("Failed to open the database");
         let metrics = Metrics::new().expect("Failed to create metrics");
         let health = Health::new(Duration::from_secs(60), Duration::from_secs(60));
-        let bus = open_bus(&settings, &db, &metrics, &health)
+        let instance = format!("test-producer-{}", instance_id());
+        let bus = open_bus(&settings, &db, &metrics, &health, &instance)
             .await
             .expect("Failed to open the Kafka bus");
         Producer {
             db,
             bus,
-            metrics,
-            holder: format!("test-producer-{}", instance_id()),
             produced: 0,
         }
     }
@@ -60,9 +58,8 @@ impl Producer {
         self.produced
     }
 
-    /// Appends `count` ExceptionIngested rows to the outbox in one transaction, without
-    /// publishing them.
-    pub async fn append(&mut self, count: usize) {
+    /// The next `count` exceptions as ExceptionIngested envelopes.
+    fn next_envelopes(&mut self, count: usize) -> Vec<Envelope> {
         let now = chrono::Utc::now();
         let envelopes = (self.produced..self.produced + count)
             .map(|n| {
@@ -80,32 +77,52 @@ impl Producer {
                 .expect("Failed to prepare an exception")
             })
             .collect();
-        ingest::append(&self.db, self.bus.as_ref(), envelopes)
+        self.produced += count;
+        envelopes
+    }
+
+    /// Appends `count` ExceptionIngested rows to the outbox in one transaction and publishes
+    /// nothing, as a process that crashed right after its commit would leave them.
+    pub async fn append(&mut self, count: usize) {
+        let rows: Vec<LogRow> = self
+            .next_envelopes(count)
+            .into_iter()
+            .map(|envelope| {
+                LogRow::from(&OutgoingEvent {
+                    topic: topics::INGESTED,
+                    envelope,
+                })
+            })
+            .collect();
+        let txn = self.db.begin().await.expect("Failed to begin");
+        self.bus
+            .append(&txn, rows)
             .await
             .expect("Failed to append exceptions");
-        self.produced += count;
+        txn.commit().await.expect("Failed to commit");
     }
 
-    /// Publishes what is pending, unless a running worker's relay holds the lease (it publishes
-    /// the rows then).
+    /// Publishes every unpublished row, as the sweeper would, and waits until the broker has
+    /// them.
     pub async fn publish(&self) {
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let port = self
-            .bus
-            .relay_port()
-            .expect("the Kafka bus has a relay port");
-        relay::publish_pending(&self.db, &port, &self.holder, 500, &self.metrics, clock)
+        let cutoff = chrono::Utc::now() + chrono::Duration::seconds(1);
+        let rows = outbox::unpublished_before(&self.db, cutoff, 1_000_000)
             .await
-            .expect("Failed to publish the outbox");
+            .expect("Failed to read the outbox");
+        self.bus.deliver(Appended { rows }).await.wait().await;
     }
 
-    /// Appends and publishes `count` exceptions in batches of `batch`.
+    /// Appends and publishes `count` exceptions (published on commit, as `ingest` does), in
+    /// transactions of `batch`.
     pub async fn produce(&mut self, count: usize, batch: usize) {
         let mut left = count;
         while left > 0 {
             let now = left.min(batch);
-            self.append(now).await;
-            self.publish().await;
+            let envelopes = self.next_envelopes(now);
+            let (_accepted, delivery) = ingest::append(&self.db, self.bus.as_ref(), envelopes)
+                .await
+                .expect("Failed to append exceptions");
+            delivery.wait().await;
             left -= now;
         }
     }

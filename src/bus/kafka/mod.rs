@@ -1,30 +1,37 @@
 //! The Kafka bus (rdkafka): one consumer per role with its own group and cooperative-sticky
 //! assignment, a split partition queue per assigned partition, offsets committed only from the
-//! watermark, an idempotent producer behind the outbox relay, and topic creation at start.
+//! watermark, an idempotent producer that publishes each transaction's outbox rows right after
+//! its commit, and topic creation at start.
 
 mod admin;
 mod group;
+mod marker;
 mod partition;
 pub mod publisher;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use rdkafka::config::ClientConfig;
 use rdkafka::producer::FutureProducer;
-use tokio::sync::{mpsc, Notify};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
+use tokio::sync::mpsc;
 
-use super::{AssignmentEvent, Bus, BusError, OutboxPlacement, PlacedEvent, RelayPort};
+use super::log::{self, Appended, LogRow, Placement};
+use super::{AssignmentEvent, Bus, BusError, Delivery};
 use crate::config::KafkaSettings;
 use crate::health::Health;
 use crate::metrics::Metrics;
 use group::GroupHandle;
+use marker::Marker;
+use publisher::KafkaPublisher;
 
 pub struct KafkaBus {
     settings: KafkaSettings,
+    db: DatabaseConnection,
     producer: FutureProducer,
-    appended: Arc<Notify>,
+    publisher: KafkaPublisher,
     metrics: Metrics,
     health: Health,
     drain_deadline: Duration,
@@ -32,17 +39,27 @@ pub struct KafkaBus {
 }
 
 impl KafkaBus {
+    /// Creates the clients; `db` is where published rows are marked. Call it inside a runtime
+    /// (the marking task starts on it).
     pub fn new(
         settings: KafkaSettings,
+        db: DatabaseConnection,
         metrics: Metrics,
         health: Health,
         drain_deadline: Duration,
     ) -> Result<Self, BusError> {
         let producer: FutureProducer = producer_config(&settings).create()?;
+        let publisher = KafkaPublisher::new(
+            producer.clone(),
+            settings.topic_prefix.clone(),
+            Marker::start(db.clone(), metrics.clone()),
+            metrics.clone(),
+        );
         Ok(Self {
             settings,
+            db,
             producer,
-            appended: Arc::new(Notify::new()),
+            publisher,
             metrics,
             health,
             drain_deadline,
@@ -77,13 +94,25 @@ pub(crate) fn base_config(settings: &KafkaSettings) -> ClientConfig {
     config
 }
 
+/// Producer defaults the operator may override: a row is retried until delivered (an infinite
+/// message timeout, so a broker outage never drops a row while later rows of its partition go
+/// through), and the queue is bounded so an outage pushes back on the handlers instead of
+/// growing memory.
+const PRODUCER_DEFAULTS: [(&str, &str); 3] = [
+    ("linger.ms", "2"),
+    ("message.timeout.ms", "0"),
+    ("queue.buffering.max.kbytes", "65536"),
+];
+
 fn producer_config(settings: &KafkaSettings) -> ClientConfig {
     let mut config = base_config(settings);
+    for (key, value) in PRODUCER_DEFAULTS {
+        if !settings.client_properties.contains_key(key) {
+            config.set(key, value);
+        }
+    }
     // Idempotence keeps per-partition order and removes broker-side duplicates from retries.
-    config
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
-        .set("linger.ms", "2");
+    config.set("enable.idempotence", "true").set("acks", "all");
     // Consumer-only properties would only produce warnings on a producer.
     for key in [
         "session.timeout.ms",
@@ -133,14 +162,28 @@ impl Bus for KafkaBus {
         for group in groups {
             group.close(deadline).await;
         }
-        let producer = self.producer.clone();
-        let flushed = tokio::task::spawn_blocking(move || {
-            rdkafka::producer::Producer::flush(&producer, deadline)
-        })
-        .await;
-        if !matches!(flushed, Ok(Ok(()))) {
-            tracing::warn!("Producer flush did not finish; unpublished rows stay in the outbox.");
-        }
+        self.publisher.flush(deadline).await;
+    }
+
+    async fn append(
+        &self,
+        txn: &DatabaseTransaction,
+        rows: Vec<LogRow>,
+    ) -> Result<Appended, DbErr> {
+        log::append(txn, Placement::Outbox, rows).await
+    }
+
+    async fn deliver(&self, appended: Appended) -> Delivery {
+        self.publisher.publish(appended.rows).await
+    }
+
+    async fn deliver_unpublished(&self, key: &str) -> Result<Delivery, DbErr> {
+        let rows = super::outbox::unpublished_of_key(&self.db, key).await?;
+        Ok(self.publisher.publish(rows).await)
+    }
+
+    fn has_outbox(&self) -> bool {
+        true
     }
 
     async fn ping(&self) -> bool {
@@ -152,27 +195,5 @@ impl Bus for KafkaBus {
         })
         .await;
         matches!(answered, Ok(true))
-    }
-
-    fn outbox_placement(&self) -> OutboxPlacement {
-        OutboxPlacement::Relay
-    }
-
-    fn partitions_of(&self, _topic: &str) -> u32 {
-        u32::try_from(self.settings.topic_partitions).unwrap_or(1)
-    }
-
-    fn notify_appended(&self, _placed: &[PlacedEvent]) {
-        self.appended.notify_one();
-    }
-
-    fn relay_port(&self) -> Option<RelayPort> {
-        Some(RelayPort {
-            publisher: Arc::new(publisher::KafkaPublisher::new(
-                self.producer.clone(),
-                self.settings.topic_prefix.clone(),
-            )),
-            appended: self.appended.clone(),
-        })
     }
 }

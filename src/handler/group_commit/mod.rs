@@ -1,27 +1,38 @@
 //! Group commit: the attempts of several handlers share one database transaction, so a burst of
-//! events pays for one commit (and, on SQLite, one WAL append of the hot pages) instead of one
-//! each. Idempotency stays per event: an attempt's claim and effects are reported done only
-//! after the transaction holding them committed, and a failed commit fails every member, which
-//! each retries on its own.
+//! events pays for one commit instead of one each, and their idempotency claims and emitted
+//! events are written with one multi-row statement each when the batch commits, instead of
+//! statements per event. Idempotency stays per event: an attempt is reported done only after
+//! the transaction holding its claim and effects committed, and a failed commit fails every
+//! member, which each retries on its own.
 //!
-//! Members run straight in the shared transaction while attempts succeed. The first failure
-//! rolls the batch back, its other members run again at once (uncounted), and the lane turns
-//! careful for a while: each member then runs in a savepoint of its own, so a poison flood
-//! costs one savepoint per event instead of a batch per failure.
+//! Members run straight in the shared transaction while attempts succeed, claiming at commit:
+//! if a claim then turns out to be taken (a redelivered event), or a member fails, the batch is
+//! rolled back, its members run again at once (uncounted), and the lane turns careful for a
+//! while: each member then claims first and runs in a savepoint of its own, so a poison flood
+//! or a redelivery storm costs one savepoint per event instead of a batch per event. A member
+//! that failed without its claim is run again carefully before its failure is reported, so a
+//! duplicate is never mistaken for a failure.
 //!
 //! Batching costs no latency when idle: the attempt that finds nobody queued behind it commits
 //! at once. Under load the batch grows while attempts queue, up to `max_events`.
 
+mod batch;
+#[cfg(test)]
+mod tests;
+
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex as StdMutex;
+use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use tokio::sync::{oneshot, Mutex};
 
+use self::batch::{in_savepoint, rows_of, Batch, Flush, MemberRows, Verdict, Waiting};
 use super::failure::AttemptFailure;
+use crate::bus::{Appended, Bus, LogRow};
 use crate::metrics::Metrics;
 use crate::routing::slot_for;
+use crate::store::processed::ClaimKey;
 
 /// How long a member waits for someone else to commit its batch before committing it itself
 /// (only reached when the attempt queued behind it was cancelled).
@@ -30,32 +41,46 @@ const LINGER: Duration = Duration::from_millis(20);
 /// How long a lane keeps savepoints after a member failed.
 const CAREFUL_AFTER_FAILURE: Duration = Duration::from_secs(5);
 
+/// Whether the work claims its event itself, first, or leaves the claim to the commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claiming {
+    /// Claim first, in the work: a duplicate is found before any effect.
+    InWork,
+    /// Return the claim with the effects; it is inserted when the batch commits, and a taken
+    /// claim rolls the batch back.
+    AtCommit,
+}
+
 /// What the work of an attempt did to the transaction.
 pub enum Effects<T> {
-    /// Wrote what must be committed; the value is returned once it is.
-    Written(T),
+    /// Wrote what must be committed; `claim` is the claim to insert at commit (under
+    /// `Claiming::AtCommit`), `rows` the events it emits.
+    Written {
+        value: T,
+        claim: Option<ClaimKey>,
+        rows: Vec<LogRow>,
+    },
     /// Wrote nothing (e.g. a duplicate). The value is still returned only after the batch
     /// committed, since the decision may rest on writes of other members of the batch.
     Unchanged(T),
 }
 
-/// How a batch ended for one member.
+/// A committed attempt: its value and the rows it emitted, as appended.
 #[derive(Debug)]
-enum Verdict {
-    Committed,
-    /// The batch was rolled back through no fault of this member: run again.
-    RunAgain,
-    Failed(AttemptFailure),
+pub struct Committed<T> {
+    pub value: T,
+    pub appended: Appended,
 }
 
 enum Pass<T> {
-    Done(Result<T, AttemptFailure>),
+    Done(Result<Committed<T>, AttemptFailure>),
     RunAgain,
 }
 
 /// Where the attempts of one database meet; share it behind an `Arc`.
 pub struct GroupCommit {
     db: DatabaseConnection,
+    bus: Arc<dyn Bus>,
     lanes: Vec<Lane>,
     max_events: usize,
     metrics: Metrics,
@@ -67,15 +92,6 @@ struct Lane {
     queued: AtomicUsize,
     next_batch: AtomicU64,
     careful_until: StdMutex<Option<Instant>>,
-}
-
-struct Batch {
-    id: u64,
-    txn: DatabaseTransaction,
-    members: Vec<oneshot::Sender<Verdict>>,
-    /// A member's work was cut off (its future dropped) straight in the transaction: what it
-    /// wrote is unknown, so nothing in the batch may commit.
-    torn: bool,
 }
 
 impl Lane {
@@ -98,8 +114,15 @@ impl Lane {
 
 impl GroupCommit {
     /// `lanes` open transactions may be in progress at once (1 on SQLite, which has one
-    /// writer); `max_events` caps a batch (1 gives every event its own transaction).
-    pub fn new(db: DatabaseConnection, lanes: usize, max_events: usize, metrics: Metrics) -> Self {
+    /// writer); `max_events` caps a batch (1 gives every event its own transaction). The rows
+    /// members emit are appended through `bus`.
+    pub fn new(
+        db: DatabaseConnection,
+        bus: Arc<dyn Bus>,
+        lanes: usize,
+        max_events: usize,
+        metrics: Metrics,
+    ) -> Self {
         let lanes = (0..lanes.max(1))
             .map(|_| Lane {
                 open: Mutex::new(None),
@@ -110,6 +133,7 @@ impl GroupCommit {
             .collect();
         Self {
             db,
+            bus,
             lanes,
             max_events: max_events.max(1),
             metrics,
@@ -117,12 +141,16 @@ impl GroupCommit {
     }
 
     /// Runs `work` in the shared transaction of the lane `lane_key` picks and returns once that
-    /// transaction committed. An error from `work` undoes only its own writes and returns at
-    /// once. `work` may run more than once: when another member's failure rolled the batch
-    /// back, it runs again in the next one.
-    pub async fn run<T, F>(&self, lane_key: &str, mut work: F) -> Result<T, AttemptFailure>
+    /// transaction committed, with the rows the work emitted as appended. An error from `work`
+    /// undoes only its own writes. `work` may run more than once: when another member's failure
+    /// rolled the batch back, it runs again in the next one.
+    pub async fn run<T, F>(
+        &self,
+        lane_key: &str,
+        mut work: F,
+    ) -> Result<Committed<T>, AttemptFailure>
     where
-        F: AsyncFnMut(&DatabaseTransaction) -> Result<Effects<T>, AttemptFailure>,
+        F: AsyncFnMut(&DatabaseTransaction, Claiming) -> Result<Effects<T>, AttemptFailure>,
     {
         let lane = &self.lanes[slot_for(lane_key, self.lanes.len())];
         loop {
@@ -135,30 +163,30 @@ impl GroupCommit {
 
     async fn pass<T, F>(&self, lane: &Lane, work: &mut F) -> Pass<T>
     where
-        F: AsyncFnMut(&DatabaseTransaction) -> Result<Effects<T>, AttemptFailure>,
+        F: AsyncFnMut(&DatabaseTransaction, Claiming) -> Result<Effects<T>, AttemptFailure>,
     {
         lane.queued.fetch_add(1, Ordering::SeqCst);
         let mut open = lane.open.lock().await;
         lane.queued.fetch_sub(1, Ordering::SeqCst);
         if open.as_ref().is_some_and(|batch| batch.torn) {
-            abort(open.take(), || Verdict::RunAgain).await;
+            if let Some(torn) = open.take() {
+                torn.abort(|| Verdict::RunAgain).await;
+            }
         }
         let batch = match open.as_mut() {
             Some(batch) => batch,
             None => match self.db.begin().await {
-                Ok(txn) => open.insert(Batch {
-                    id: lane.next_batch.fetch_add(1, Ordering::Relaxed),
+                Ok(txn) => open.insert(Batch::new(
+                    lane.next_batch.fetch_add(1, Ordering::Relaxed),
                     txn,
-                    members: Vec::new(),
-                    torn: false,
-                }),
+                )),
                 Err(error) => return Pass::Done(Err(error.into())),
             },
         };
         let batch_id = batch.id;
-        let value = if lane.careful() {
-            match in_savepoint(batch, work).await {
-                Ok(Ok(value)) => value,
+        let (value, rows) = if lane.careful() {
+            match in_savepoint(batch, self.bus.as_ref(), work).await {
+                Ok(Ok(done)) => done,
                 Ok(Err(failure)) => {
                     // Nothing of this member stays in the batch, but the batch must not stay
                     // open with nobody to commit it: on SQLite it holds the only writer
@@ -166,7 +194,7 @@ impl GroupCommit {
                     let nobody_else = open.as_ref().is_some_and(|batch| batch.members.is_empty())
                         || lane.queued.load(Ordering::SeqCst) == 0;
                     if nobody_else {
-                        let _settled = self.commit(open.take(), 0).await;
+                        let _settled = self.commit(lane, open.take(), None).await;
                     }
                     return Pass::Done(Err(failure));
                 }
@@ -174,20 +202,26 @@ impl GroupCommit {
                     // A savepoint that cannot be released or rolled back leaves the transaction
                     // in an unknown state: nobody in it can be committed.
                     let verdict = broken.clone();
-                    abort(open.take(), move || Verdict::Failed(verdict.clone())).await;
+                    if let Some(batch) = open.take() {
+                        batch.abort(move || Verdict::Failed(verdict.clone())).await;
+                    }
                     return Pass::Done(Err(broken));
                 }
             }
         } else {
             batch.torn = true;
-            let result = work(&batch.txn).await;
+            let result = work(&batch.txn, Claiming::AtCommit).await;
             batch.torn = false;
             match result {
-                Ok(Effects::Written(value) | Effects::Unchanged(value)) => value,
-                Err(failure) => {
+                Ok(Effects::Written { value, claim, rows }) => (value, batch.defer(claim, rows)),
+                Ok(Effects::Unchanged(value)) => (value, batch.defer(None, Vec::new())),
+                Err(_failure) => {
+                    // Ran without its claim: run it again, claiming first, before reporting.
                     lane.turn_careful();
-                    abort(open.take(), || Verdict::RunAgain).await;
-                    return Pass::Done(Err(failure));
+                    if let Some(batch) = open.take() {
+                        batch.abort(|| Verdict::RunAgain).await;
+                    }
+                    return Pass::RunAgain;
                 }
             }
         };
@@ -195,18 +229,23 @@ impl GroupCommit {
             return Pass::RunAgain;
         };
         if batch.members.len() + 1 >= self.max_events || lane.queued.load(Ordering::SeqCst) == 0 {
-            return match self.commit(open.take(), 1).await {
-                Verdict::Committed => Pass::Done(Ok(value)),
+            return match self.commit(lane, open.take(), Some(rows)).await {
+                Verdict::Committed(appended) => Pass::Done(Ok(Committed { value, appended })),
                 Verdict::RunAgain => Pass::RunAgain,
                 Verdict::Failed(failure) => Pass::Done(Err(failure)),
             };
         }
         let (done, mut verdict) = oneshot::channel();
-        batch.members.push(done);
+        batch.members.push(Waiting {
+            verdict: done,
+            rows,
+        });
         drop(open);
         loop {
             match tokio::time::timeout(LINGER, &mut verdict).await {
-                Ok(Ok(Verdict::Committed)) => return Pass::Done(Ok(value)),
+                Ok(Ok(Verdict::Committed(appended))) => {
+                    return Pass::Done(Ok(Committed { value, appended }))
+                }
                 Ok(Ok(Verdict::Failed(failure))) => return Pass::Done(Err(failure)),
                 // Abandoned (the committer was cut off) or rolled back: running again is safe,
                 // the claim tells a committed first run.
@@ -215,81 +254,58 @@ impl GroupCommit {
                     let mut open = lane.open.lock().await;
                     if open.as_ref().is_some_and(|batch| batch.id == batch_id) {
                         // Our own verdict arrives through the channel, like everyone's.
-                        let _ = self.commit(open.take(), 0).await;
+                        let _ = self.commit(lane, open.take(), None).await;
                     }
                 }
             }
         }
     }
 
-    /// Commits the batch (or aborts it, when torn) and tells every member how it ended;
-    /// `committer` is 1 when the caller has work in the batch without being among its members.
-    async fn commit(&self, batch: Option<Batch>, committer: usize) -> Verdict {
-        let Some(batch) = batch else {
+    /// Writes the batch's deferred claims and rows, commits it (or aborts it, when torn or a
+    /// claim was taken) and tells every member how it ended; `committer` holds the rows of the
+    /// caller when it has work in the batch without being among its members.
+    async fn commit(
+        &self,
+        lane: &Lane,
+        batch: Option<Batch>,
+        committer: Option<MemberRows>,
+    ) -> Verdict {
+        let Some(mut batch) = batch else {
             return Verdict::RunAgain;
         };
         if batch.torn {
-            abort(Some(batch), || Verdict::RunAgain).await;
+            batch.abort(|| Verdict::RunAgain).await;
             return Verdict::RunAgain;
         }
-        let size = batch.members.len() + committer;
+        let appended = match batch.flush(self.bus.as_ref()).await {
+            Ok(Flush::Written(appended)) => appended,
+            Ok(Flush::Duplicate) => {
+                lane.turn_careful();
+                batch.abort(|| Verdict::RunAgain).await;
+                return Verdict::RunAgain;
+            }
+            Err(failure) => {
+                let verdict = failure.clone();
+                batch.abort(move || Verdict::Failed(verdict.clone())).await;
+                return Verdict::Failed(failure);
+            }
+        };
+        let size = batch.members.len() + usize::from(committer.is_some());
         let result = batch.txn.commit().await.map_err(AttemptFailure::from);
         if size > 0 {
             self.metrics.group_commit_events.observe(size as f64);
         }
         for member in batch.members {
             let verdict = match &result {
-                Ok(()) => Verdict::Committed,
+                Ok(()) => Verdict::Committed(rows_of(&appended, member.rows)),
                 Err(failure) => Verdict::Failed(failure.clone()),
             };
-            let _gone = member.send(verdict);
+            let _gone = member.verdict.send(verdict);
         }
-        match result {
-            Ok(()) => Verdict::Committed,
-            Err(failure) => Verdict::Failed(failure),
+        match (result, committer) {
+            (Ok(()), Some(rows)) => Verdict::Committed(rows_of(&appended, rows)),
+            (Ok(()), None) => Verdict::Committed(Appended::default()),
+            (Err(failure), _) => Verdict::Failed(failure),
         }
-    }
-}
-
-/// Runs `work` in a savepoint of the batch. The outer error is a savepoint that could not be
-/// released or rolled back; the inner one is the work's own failure (its writes undone).
-async fn in_savepoint<T, F>(
-    batch: &mut Batch,
-    work: &mut F,
-) -> Result<Result<T, AttemptFailure>, AttemptFailure>
-where
-    F: AsyncFnMut(&DatabaseTransaction) -> Result<Effects<T>, AttemptFailure>,
-{
-    // Until the savepoint is settled, a cut-off member must not let the batch commit.
-    batch.torn = true;
-    let savepoint = batch.txn.begin().await?;
-    let result = match work(&savepoint).await {
-        Ok(Effects::Written(value)) => {
-            savepoint.commit().await?;
-            Ok(Ok(value))
-        }
-        Ok(Effects::Unchanged(value)) => {
-            savepoint.rollback().await?;
-            Ok(Ok(value))
-        }
-        Err(failure) => {
-            savepoint.rollback().await?;
-            Ok(Err(failure))
-        }
-    };
-    batch.torn = false;
-    result
-}
-
-/// Rolls the batch back and gives every member the verdict `verdict` makes.
-async fn abort(batch: Option<Batch>, verdict: impl Fn() -> Verdict) {
-    let Some(batch) = batch else {
-        return;
-    };
-    if let Err(error) = batch.txn.rollback().await {
-        tracing::warn!(%error, "Rolling back a group commit batch failed.");
-    }
-    for member in batch.members {
-        let _gone = member.send(verdict());
     }
 }
