@@ -1,9 +1,10 @@
 //! The edges of the tenant API: authentication, rejected bodies, and tenant isolation.
 
 use serde_json::Value;
-
-use crate::helpers::{spawn_app, wait_until, Backend, TestDb, ACME_KEY, GLOBEX_KEY};
-use crate::readers::count;
+use test_support::readers::count;
+use test_support::{
+    on_both_backends, spawn_app, wait_until, Backend, TestDb, ACME_KEY, GLOBEX_KEY,
+};
 
 on_both_backends!(
     requests_without_a_valid_key_get_401,

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::CONFIG_DIR;
+use test_support::CONFIG_DIR;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_exception-worker");
 

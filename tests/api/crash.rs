@@ -8,9 +8,8 @@ use exception_worker::envelope::Envelope;
 use exception_worker::handler::FaultHook;
 use exception_worker::model::RoleName;
 use serde_json::json;
-
-use crate::helpers::{wait_until, Backend, Setup, TestDb, ACME, PIPELINE_ROLES};
-use crate::readers::{count, processed_by, row_counts};
+use test_support::readers::{count, processed_by, row_counts};
+use test_support::{on_both_backends, wait_until, Backend, Setup, TestDb, ACME, PIPELINE_ROLES};
 
 on_both_backends!(
     a_failure_after_the_commit_is_retried_as_a_duplicate,

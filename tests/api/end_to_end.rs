@@ -1,9 +1,8 @@
 //! One exception over HTTP, from POST to a policy decision, with its timeline and no PII at rest.
 
 use serde_json::{json, Value};
-
-use crate::helpers::{spawn_app, wait_until, Backend, TestDb, ACME_KEY};
-use crate::readers::count;
+use test_support::readers::count;
+use test_support::{on_both_backends, spawn_app, wait_until, Backend, TestDb, ACME_KEY};
 
 on_both_backends!(a_settlement_fail_flows_from_the_api_through_policy);
 

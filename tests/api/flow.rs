@@ -6,9 +6,8 @@ use exception_worker::bus::{write_and_emit, LogRow, OutgoingEvent};
 use exception_worker::envelope::Envelope;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::Value;
-
-use crate::helpers::{wait_until, Setup, TestApp, TestDb};
-use crate::readers::{count, statement};
+use test_support::readers::{count, statement};
+use test_support::{wait_until, Setup, TestApp, TestDb};
 
 /// The `--roles` flag that co-hosts the seven roles.
 pub const ALL_ROLES: &str = "all";
@@ -217,7 +216,7 @@ pub async fn complete_step(
             "{}/v1/exceptions/{exception_id}/steps/{step}/complete",
             app.address
         ))
-        .bearer_auth(crate::helpers::ACME_KEY)
+        .bearer_auth(test_support::ACME_KEY)
         .json(&serde_json::json!({ "actor": actor }))
         .send()
         .await
@@ -227,7 +226,7 @@ pub async fn complete_step(
 /// Posts a raw exception with the acme demo key and expects 202.
 pub async fn post(app: &TestApp, payload: Value) {
     let response = app
-        .post_exception(Some(crate::helpers::ACME_KEY), &payload.to_string())
+        .post_exception(Some(test_support::ACME_KEY), &payload.to_string())
         .await;
     assert_eq!(response.status().as_u16(), 202, "POST {payload}");
 }

@@ -3,13 +3,13 @@
 //! the API. Feedback is stored and emitted for each; the person is recorded on the steps.
 
 use serde_json::{json, Value};
+use test_support::readers::statement;
+use test_support::{on_all_backends, Backend, TestDb, ACME_KEY};
 
 use crate::flow::{
     complete_step, event_count, executions, post, spawn_all, steps, wait_for_events,
     wait_for_status, wait_for_step,
 };
-use crate::helpers::{Backend, TestDb, ACME_KEY};
-use crate::readers::statement;
 use sea_orm::ConnectionTrait;
 
 on_all_backends!(three_exceptions_end_resolved_escalated_and_resolved_by_a_person);

@@ -9,9 +9,8 @@ use exception_worker::envelope::Envelope;
 use exception_worker::handler::FaultHook;
 use exception_worker::model::RoleName;
 use serde_json::{json, Value};
-
-use crate::helpers::{wait_until, Backend, Setup, TestDb, ACME};
-use crate::readers::{count, processed_by};
+use test_support::readers::{count, processed_by};
+use test_support::{on_both_backends, wait_until, Backend, Setup, TestDb, ACME};
 
 on_both_backends!(probes_follow_start_and_drain_and_the_drain_commits);
 

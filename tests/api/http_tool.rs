@@ -5,13 +5,13 @@
 
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
+use test_support::readers::row_counts;
+use test_support::{on_all_backends, wait_until, Backend, TestApp, TestDb};
 
 use crate::flow::{
     envelopes, executions, inject, post, wait_for_events, wait_for_processed_event,
     wait_for_status, Execution,
 };
-use crate::helpers::{wait_until, Backend, TestApp, TestDb};
-use crate::readers::row_counts;
 use crate::tool_server::{lab_setup, spawn_lab, write_lab_packs, ToolServer, LAB};
 
 on_all_backends!(

@@ -3,10 +3,7 @@
 //! also run on Kafka + Postgres (`kafka_postgres`: a topic prefix and consumer groups of the
 //! test's own on TEST_KAFKA_BOOTSTRAP_SERVERS). Quiet unless TEST_LOG is set; the Postgres
 //! variants need TEST_DATABASE_URL and the Kafka ones TEST_KAFKA_BOOTSTRAP_SERVERS too (they
-//! skip without them, and fail under CI=true).
-
-#[macro_use]
-mod helpers;
+//! skip without them, and fail under CI=true). The harness is the test-support crate's.
 
 mod api_edges;
 mod bad_config;
@@ -19,7 +16,6 @@ mod http_tool;
 mod ordering;
 mod panics;
 mod poison;
-mod readers;
 mod redelivery;
 mod sla;
 mod tenant_ids;

@@ -10,8 +10,7 @@ use exception_worker::envelope::Envelope;
 use exception_worker::handler::FaultHook;
 use exception_worker::model::RoleName;
 use serde_json::json;
-
-use crate::helpers::{ids_on_partition, Backend, Setup, TestDb, ACME, PARTITIONS};
+use test_support::{ids_on_partition, on_both_backends, Backend, Setup, TestDb, ACME, PARTITIONS};
 
 on_both_backends!(one_exceptions_events_stay_in_order_while_exceptions_run_in_parallel);
 

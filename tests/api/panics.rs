@@ -8,9 +8,10 @@ use exception_worker::handler::FaultHook;
 use exception_worker::model::RoleName;
 use exception_worker::store::dead_letters;
 use serde_json::{json, Value};
-
-use crate::helpers::{ids_on_partition, partition_of, wait_until, Backend, Setup, TestDb, ACME};
-use crate::readers::count;
+use test_support::readers::count;
+use test_support::{
+    ids_on_partition, on_both_backends, partition_of, wait_until, Backend, Setup, TestDb, ACME,
+};
 
 on_both_backends!(a_panicking_handler_is_counted_and_its_partition_moves_on);
 

@@ -8,9 +8,10 @@ use exception_worker::envelope::Envelope;
 use exception_worker::store::dead_letters;
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::{json, Value};
-
-use crate::helpers::{ids_on_partition, wait_until, Backend, Setup, TestDb, ACME, PIPELINE_ROLES};
-use crate::readers::{processed_by, statement};
+use test_support::readers::{processed_by, statement};
+use test_support::{
+    ids_on_partition, on_both_backends, wait_until, Backend, Setup, TestDb, ACME, PIPELINE_ROLES,
+};
 
 on_both_backends!(poison_messages_are_dead_lettered_and_the_partition_moves_on);
 

@@ -3,9 +3,8 @@
 
 use sea_orm::ConnectionTrait;
 use serde_json::json;
-
-use crate::helpers::{spawn_app, Backend, TestDb, ACME, PIPELINE_ROLES};
-use crate::readers::{count, row_counts};
+use test_support::readers::{count, row_counts};
+use test_support::{on_both_backends, spawn_app, Backend, TestDb, ACME, PIPELINE_ROLES};
 
 on_both_backends!(redelivering_every_event_changes_nothing);
 

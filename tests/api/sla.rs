@@ -13,10 +13,10 @@ use exception_worker::metrics::Metrics;
 use exception_worker::sla_monitor::{CheckNow, CheckReport, SlaMonitor, StopMonitor};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
+use test_support::readers::statement;
+use test_support::{on_all_backends, Backend, Setup, TestApp, TestDb};
 
 use crate::flow::{event_count, post, status, wait_for_status, wait_for_step, ALL_ROLES};
-use crate::helpers::{Backend, Setup, TestApp, TestDb};
-use crate::readers::statement;
 
 on_all_backends!(
     sla_flags_are_emitted_once_across_checks_and_a_restart,
@@ -94,7 +94,7 @@ async fn sla_events(db: &DatabaseConnection, id: &str) -> (i64, i64, i64) {
     (
         event_count(db, "SLAImminent", Some(id)).await,
         event_count(db, "SLAExpired", Some(id)).await,
-        crate::readers::count(db, sql, vec![id.into()]).await,
+        test_support::readers::count(db, sql, vec![id.into()]).await,
     )
 }
 

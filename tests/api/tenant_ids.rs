@@ -3,9 +3,10 @@
 //! in use elsewhere.
 
 use serde_json::{json, Value};
-
-use crate::helpers::{spawn_app, wait_until, Backend, TestApp, TestDb, ACME_KEY, GLOBEX_KEY};
-use crate::readers::{count, processed_by};
+use test_support::readers::{count, processed_by};
+use test_support::{
+    on_both_backends, spawn_app, wait_until, Backend, TestApp, TestDb, ACME_KEY, GLOBEX_KEY,
+};
 
 on_both_backends!(
     a_tenant_cannot_squat_another_tenants_id,

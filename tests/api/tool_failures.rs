@@ -4,12 +4,12 @@
 
 use sea_orm::ConnectionTrait;
 use serde_json::json;
+use test_support::{on_all_backends, Backend, TestDb};
 
 use crate::flow::{
     dead_letters, envelopes, executions, inject, post, wait_for_events, wait_for_status,
     wait_for_step,
 };
-use crate::helpers::{Backend, TestDb};
 use crate::tool_server::{spawn_lab, write_lab_packs, ToolServer, LAB};
 
 on_all_backends!(each_tool_failure_escalates_with_its_reason);

@@ -11,8 +11,7 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App as WebApp, HttpRequest, HttpResponse, HttpServer};
 use serde_json::json;
-
-use crate::helpers::{Setup, TestApp, TestDb};
+use test_support::{Setup, TestApp, TestDb};
 
 /// The tenant of the lab packs; its API key is the acme demo key.
 pub const LAB: &str = "lab-tenant";

@@ -1,9 +1,8 @@
 //! WORKER_TYPE and CONCURRENCY as the scaling guide sets them: one role, N handler actors.
 
 use serde_json::json;
-
-use crate::helpers::{wait_until, Backend, Setup, TestDb, ACME};
-use crate::readers::{metric_sum, processed_by};
+use test_support::readers::{metric_sum, processed_by};
+use test_support::{on_both_backends, wait_until, Backend, Setup, TestDb, ACME};
 
 on_both_backends!(worker_type_triage_runs_only_triage_with_four_handlers);
 

@@ -3,13 +3,13 @@
 //! playbook role anyway is processed (not dead-lettered) and leaves the run as it was.
 
 use serde_json::{json, Value};
+use test_support::readers::count;
+use test_support::{on_all_backends, Backend, TestDb, ACME};
 
 use crate::flow::{
     complete_step, dead_letters, event_count, inject, post, spawn_all, steps,
     wait_for_processed_event, wait_for_step,
 };
-use crate::helpers::{Backend, TestDb, ACME};
-use crate::readers::count;
 
 on_all_backends!(completing_the_wrong_step_changes_nothing);
 

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use exception_worker::model::topics;
 use futures::future::join_all;
+use test_support::readers::processed_by;
 
 use crate::cluster::{wait_for, Cluster};
 use crate::produce::Producer;
-use crate::readers::processed_by;
 use crate::support::{
     dead_letter_count, exception_ids, ingested, letters, Proc, RawProducer, GLOBEX,
 };

@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 
 use exception_worker::ingest;
 use sea_orm::ConnectionTrait;
+use test_support::readers::{processed_by, statement};
 
 use crate::cluster::{wait_for, Cluster};
 use crate::produce::Producer;
-use crate::readers::{processed_by, statement};
 use crate::support::{ingested, Proc, ACME, GLOBEX};
 
 const FLOOD: usize = 5000;

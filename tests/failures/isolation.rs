@@ -11,10 +11,10 @@ use exception_worker::envelope::Envelope;
 use exception_worker::model::{event_types, topics};
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
+use test_support::readers::{count, processed_by, statement};
+use test_support::{TestApp, ACME_KEY, GLOBEX_KEY};
 
 use crate::cluster::{wait_for, Cluster};
-use crate::helpers::{TestApp, ACME_KEY, GLOBEX_KEY};
-use crate::readers::{count, processed_by, statement};
 use crate::support::{
     ingested, letters, operator_key_sha256, RawProducer, ACME, GLOBEX, OPERATOR_KEY, PIPELINE,
 };

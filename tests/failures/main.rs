@@ -5,23 +5,17 @@
 //! Without a broker or a database the tests print a skip note and pass, except under CI=true,
 //! where they fail. Quiet unless TEST_LOG is set; a failing test prints its children's logs.
 
-// The harnesses of the other suites: the fresh database per test, row and metric readers, the
-// per-test topic prefix and group, the child process, the outbox producer.
+// The Kafka suite's harness: the per-test topic prefix and group, the child process, the
+// outbox producer.
 #[path = "../kafka/child.rs"]
 #[allow(dead_code)]
 mod child;
 #[path = "../kafka/cluster.rs"]
 #[allow(dead_code)]
 mod cluster;
-#[path = "../api/helpers.rs"]
-#[allow(dead_code, unused_macros)]
-mod helpers;
 #[path = "../kafka/produce.rs"]
 #[allow(dead_code)]
 mod produce;
-#[path = "../api/readers.rs"]
-#[allow(dead_code)]
-mod readers;
 
 mod private_broker;
 mod private_postgres;

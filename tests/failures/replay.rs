@@ -7,9 +7,10 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use test_support::readers::{count, processed_by};
+
 use crate::cluster::{wait_for, Cluster};
 use crate::produce::Producer;
-use crate::readers::{count, processed_by};
 use crate::support::{
     dead_letter_count, events_of_type, letters, operator_key_sha256, Proc, GLOBEX, OPERATOR_KEY,
     PIPELINE,

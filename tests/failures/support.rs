@@ -12,10 +12,10 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
+use test_support::readers::{count, metric_sum, statement};
 
 use crate::child::Worker;
 use crate::cluster::{wait_for, Cluster};
-use crate::readers::{count, metric_sum, statement};
 
 pub const ACME: &str = "acme-capital";
 pub const GLOBEX: &str = "globex-markets";

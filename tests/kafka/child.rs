@@ -7,8 +7,9 @@ use std::net::TcpListener;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use test_support::readers::metric_sum;
+
 use crate::cluster::Cluster;
-use crate::readers::metric_sum;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_exception-worker");
 /// Lines of a child's log printed when a test fails.

@@ -12,8 +12,7 @@ use envconfig::Envconfig;
 use exception_worker::app::{App, AppOptions};
 use exception_worker::config::{EnvVars, Settings};
 use exception_worker::packs::Packs;
-
-use crate::helpers::{Backend, TestApp, TestDb, CONFIG_DIR};
+use test_support::{Backend, TestApp, TestDb, CONFIG_DIR};
 
 /// tansu answers JoinGroup only after half of the session timeout: keep it short.
 pub const SESSION_TIMEOUT_MS: &str = "6000";

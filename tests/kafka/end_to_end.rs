@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use exception_worker::app::AppOptions;
 use serde_json::{json, Value};
+use test_support::readers::count;
+use test_support::ACME_KEY;
 
 use crate::cluster::{wait_for, Cluster};
-use crate::helpers::ACME_KEY;
-use crate::readers::count;
 
 const LIMIT: Duration = Duration::from_secs(60);
 

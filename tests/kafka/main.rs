@@ -5,15 +5,6 @@
 //! Without a broker or a database the tests print a skip note and pass, except under CI=true,
 //! where they fail. Quiet unless TEST_LOG is set; a failing test prints its children's logs.
 
-// The embedded-bus suite's harness: the fresh Postgres database per test and the row and
-// metric readers.
-#[path = "../api/helpers.rs"]
-#[allow(dead_code, unused_macros)]
-mod helpers;
-#[path = "../api/readers.rs"]
-#[allow(dead_code)]
-mod readers;
-
 mod child;
 mod cluster;
 mod produce;

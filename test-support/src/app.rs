@@ -1,12 +1,11 @@
-//! The harness: a fresh database per test (a SQLite temp file, or a new database on the
-//! Postgres server at TEST_DATABASE_URL), the real app spawned on port 0, and small readers for
-//! rows, metrics and the bus. Quiet unless TEST_LOG is set.
+//! The app in the test's own process: `Setup` (environment, roles, fault hook, clock) spawns it
+//! on HTTP port 0 over a `TestDb`, and `TestApp` talks to it (HTTP, ingest, metrics).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::TcpListener;
 use std::path::Path;
-use std::sync::{Arc, LazyLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use envconfig::Envconfig;
 use exception_worker::app::{App, AppOptions};
@@ -17,21 +16,20 @@ use exception_worker::ingest::{self, Accepted};
 use exception_worker::model::RoleName;
 use exception_worker::packs::Packs;
 use exception_worker::routing::slot_for;
-use exception_worker::telemetry::{self, LogFormat};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 
 use crate::readers::{metric_sum, processed_by};
+use crate::{wait_for, wait_until, TestDb, CONFIG_DIR};
 
-pub const CONFIG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config");
 pub const ACME: &str = "acme-capital";
 pub const ACME_KEY: &str = "acme-demo-key";
+pub const GLOBEX: &str = "globex-markets";
 pub const GLOBEX_KEY: &str = "globex-demo-key";
 /// Embedded partitions per topic (the default of EMBEDDED_PARTITIONS).
 pub const PARTITIONS: usize = 4;
 /// The roles every pipeline test runs.
 pub const PIPELINE_ROLES: [&str; 3] = ["intake", "triage", "policy"];
 
-const WAIT_LIMIT: Duration = Duration::from_secs(10);
 /// How long a Kafka-backed app may take until every consumer role has partitions (tansu
 /// answers a JoinGroup after half the session timeout; a restart may wait out a whole one).
 const KAFKA_JOIN_LIMIT: Duration = Duration::from_secs(40);
@@ -39,62 +37,6 @@ const KAFKA_JOIN_LIMIT: Duration = Duration::from_secs(40);
 const KAFKA_SESSION_TIMEOUT_MS: &str = "6000";
 /// Empty fetches are held this long by the broker (librdkafka's default is 500 ms).
 const KAFKA_FETCH_WAIT_MAX_MS: &str = "10";
-const WAIT_STEP: Duration = Duration::from_millis(20);
-
-static TRACING: LazyLock<()> = LazyLock::new(|| {
-    if std::env::var_os("TEST_LOG").is_some() {
-        telemetry::init(LogFormat::Pretty, std::io::stdout);
-    }
-});
-
-/// Runs each named scenario (an `async fn(Backend)`) as two tests: `<scenario>::sqlite` and
-/// `<scenario>::postgres`.
-macro_rules! on_both_backends {
-    ($($scenario:ident),+ $(,)?) => {
-        $(
-            mod $scenario {
-                #[actix_rt::test]
-                async fn sqlite() {
-                    super::$scenario($crate::helpers::Backend::Sqlite).await
-                }
-
-                #[actix_rt::test]
-                async fn postgres() {
-                    super::$scenario($crate::helpers::Backend::Postgres).await
-                }
-            }
-        )+
-    };
-}
-
-/// Runs each named scenario (an `async fn(Backend)`) as three tests: `<scenario>::sqlite`,
-/// `<scenario>::postgres` (both on the embedded bus) and `<scenario>::kafka_postgres`.
-macro_rules! on_all_backends {
-    ($($scenario:ident),+ $(,)?) => {
-        $(
-            mod $scenario {
-                #[actix_rt::test]
-                async fn sqlite() {
-                    super::$scenario($crate::helpers::Backend::Sqlite).await
-                }
-
-                #[actix_rt::test]
-                async fn postgres() {
-                    super::$scenario($crate::helpers::Backend::Postgres).await
-                }
-
-                #[actix_rt::test]
-                async fn kafka_postgres() {
-                    super::$scenario($crate::helpers::Backend::KafkaPostgres).await
-                }
-            }
-        )+
-    };
-}
-
-#[path = "test_db.rs"]
-mod test_db;
-pub use test_db::{Backend, TestDb};
 
 /// How to start one app: environment entries, the `--roles` flag and a fault hook.
 pub struct Setup {
@@ -175,7 +117,7 @@ impl Setup {
         }
         .unwrap_or_else(|errors| panic!("{errors}"));
         // On Kafka, the app is ready once each consumer role's group has given it partitions.
-        let joining: Vec<&'static str> = match settings.kafka {
+        let mut joining: Vec<&'static str> = match settings.kafka {
             Some(_) => settings
                 .roles
                 .iter()
@@ -184,35 +126,23 @@ impl Setup {
                 .collect(),
             None => Vec::new(),
         };
-        let packs =
-            Packs::load(Path::new(&self.env["CONFIG_DIR"])).expect("Failed to load the packs");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("Failed to bind port 0");
         let options = AppOptions {
             clock: self.clock,
             faults: self.faults,
-            listener: Some(listener),
             ..AppOptions::default()
         };
-        let app = App::build(settings, Arc::new(packs), options)
-            .await
-            .expect("Failed to build the app");
-        let deadline = Instant::now() + KAFKA_JOIN_LIMIT;
-        for role in joining {
-            let assigned = &app.metrics.assigned_partitions;
-            while assigned.with_label_values(&[role]).get() == 0 {
-                assert!(
-                    Instant::now() < deadline,
-                    "timed out after {KAFKA_JOIN_LIMIT:?} waiting until {role} has partitions"
-                );
-                actix_rt::time::sleep(Duration::from_millis(50)).await;
-            }
+        let config_dir = Path::new(&self.env["CONFIG_DIR"]);
+        let app = TestApp::start(settings, config_dir, options).await;
+        if !joining.is_empty() {
+            let what = format!("{} had partitions", joining.join(", "));
+            let assigned = &app.app.metrics.assigned_partitions;
+            wait_for(&what, KAFKA_JOIN_LIMIT, async || {
+                joining.retain(|role| assigned.with_label_values(&[role]).get() == 0);
+                joining.is_empty()
+            })
+            .await;
         }
-        TestApp {
-            address: format!("http://127.0.0.1:{}", app.http_port),
-            db: app.db.clone(),
-            client: reqwest::Client::new(),
-            app,
-        }
+        app
     }
 }
 
@@ -229,6 +159,26 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Builds the app from `settings` and the packs in `config_dir`, listening on a port of
+    /// the OS's choosing (whatever `options` says about the listener).
+    pub async fn start(settings: Settings, config_dir: &Path, options: AppOptions) -> TestApp {
+        let packs = Packs::load(config_dir).expect("Failed to load the packs");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("Failed to bind port 0");
+        let options = AppOptions {
+            listener: Some(listener),
+            ..options
+        };
+        let app = App::build(settings, Arc::new(packs), options)
+            .await
+            .expect("Failed to build the app");
+        TestApp {
+            address: format!("http://127.0.0.1:{}", app.http_port),
+            db: app.db.clone(),
+            client: reqwest::Client::new(),
+            app,
+        }
+    }
+
     pub async fn post_exception(&self, api_key: Option<&str>, body: &str) -> reqwest::Response {
         let mut request = self
             .client
@@ -306,21 +256,6 @@ impl TestApp {
     pub fn duplicates(&self, role: &str) -> f64 {
         let labels = [("role", role), ("outcome", "duplicate")];
         self.metric("events_processed_total", &labels)
-    }
-}
-
-/// Polls `check` every 20 ms until it holds; panics after 10 s naming what was awaited.
-pub async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + WAIT_LIMIT;
-    loop {
-        if check().await {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {WAIT_LIMIT:?} waiting until {what}"
-        );
-        actix_rt::time::sleep(WAIT_STEP).await;
     }
 }
 

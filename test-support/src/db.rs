@@ -2,8 +2,16 @@
 //! Postgres database plus a private share (topic prefix, group) of the Kafka broker; each is
 //! dropped when the test ends.
 
-#[allow(unused_imports)]
-use super::*;
+use std::sync::LazyLock;
+
+use exception_worker::telemetry::{self, LogFormat};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var_os("TEST_LOG").is_some() {
+        telemetry::init(LogFormat::Pretty, std::io::stdout);
+    }
+});
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -53,7 +61,7 @@ impl TestDb {
                 })
             }
             Backend::KafkaPostgres => {
-                let servers = kafka_bootstrap_servers()?;
+                let servers = kafka_bootstrap_servers("the Kafka + Postgres variant")?;
                 let mut db = Box::pin(TestDb::create(Backend::Postgres)).await?;
                 let unique = uuid::Uuid::new_v4().simple().to_string();
                 db.kafka = Some(KafkaShare {
@@ -83,9 +91,7 @@ impl TestDb {
             }
         }
     }
-}
 
-impl TestDb {
     /// A connection of the test's own, e.g. to change rows while no app runs.
     pub async fn connect(&self) -> DatabaseConnection {
         Database::connect(self.url.as_str())
@@ -108,23 +114,25 @@ fn postgres_server_url() -> Option<String> {
     }
 }
 
-fn kafka_bootstrap_servers() -> Option<String> {
+/// The broker under test, or None (with a note naming `skipped`) when it is not configured;
+/// under CI=true that panics instead.
+pub(crate) fn kafka_bootstrap_servers(skipped: &str) -> Option<String> {
     match std::env::var("TEST_KAFKA_BOOTSTRAP_SERVERS") {
         Ok(servers) if !servers.trim().is_empty() => Some(servers.trim().to_owned()),
         _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
-            "TEST_KAFKA_BOOTSTRAP_SERVERS is not set but CI=true: the Kafka + Postgres variant of \
-             every issue-4 scenario must run in CI (scripts/test.sh starts a broker; or run \
-             `scripts/kafka-broker.sh start` and export TEST_KAFKA_BOOTSTRAP_SERVERS)"
+            "TEST_KAFKA_BOOTSTRAP_SERVERS is not set but CI=true: {skipped} must run in CI \
+             (scripts/test.sh starts a broker; or run `scripts/kafka-broker.sh start` and export \
+             TEST_KAFKA_BOOTSTRAP_SERVERS=<the address it prints>)"
         ),
         _ => {
-            eprintln!("note: skipping the Kafka + Postgres variant: TEST_KAFKA_BOOTSTRAP_SERVERS is not set");
+            eprintln!("note: skipping {skipped}: TEST_KAFKA_BOOTSTRAP_SERVERS is not set");
             None
         }
     }
 }
 
 /// `postgres://user@host:port/any?query` with its database replaced by `name`.
-fn with_database_name(url: &str, name: &str) -> String {
+pub fn with_database_name(url: &str, name: &str) -> String {
     let (address, query) = match url.split_once('?') {
         Some((address, query)) => (address, Some(query)),
         None => (url, None),
