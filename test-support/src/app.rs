@@ -1,7 +1,7 @@
 //! The app in the test's own process: `Setup` (environment, roles, fault hook, clock) spawns it
 //! on HTTP port 0 over a `TestDb`, and `TestApp` talks to it (HTTP, ingest, metrics).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
@@ -18,8 +18,9 @@ use exception_worker::packs::Packs;
 use exception_worker::routing::slot_for;
 use sea_orm::DatabaseConnection;
 
+use crate::cluster::SESSION_TIMEOUT_MS;
 use crate::readers::{metric_sum, processed_by};
-use crate::{wait_for, wait_until, TestDb, CONFIG_DIR};
+use crate::{wait_for, wait_until, Cluster, TestDb, CONFIG_DIR};
 
 pub const ACME: &str = "acme-capital";
 pub const ACME_KEY: &str = "acme-demo-key";
@@ -33,10 +34,6 @@ pub const PIPELINE_ROLES: [&str; 3] = ["intake", "triage", "policy"];
 /// How long a Kafka-backed app may take until every consumer role has partitions (tansu
 /// answers a JoinGroup after half the session timeout; a restart may wait out a whole one).
 const KAFKA_JOIN_LIMIT: Duration = Duration::from_secs(40);
-/// tansu answers JoinGroup only after half of the session timeout: keep it short.
-const KAFKA_SESSION_TIMEOUT_MS: &str = "6000";
-/// Empty fetches are held this long by the broker (librdkafka's default is 500 ms).
-const KAFKA_FETCH_WAIT_MAX_MS: &str = "10";
 
 /// How to start one app: environment entries, the `--roles` flag and a fault hook.
 pub struct Setup {
@@ -74,7 +71,7 @@ impl Setup {
                 .env("KAFKA_BOOTSTRAP_SERVERS", &kafka.servers)
                 .env("KAFKA_TOPIC_PREFIX", &kafka.topic_prefix)
                 .env("KAFKA_TOPIC_PARTITIONS", "3")
-                .env("KAFKA_SESSION_TIMEOUT_MS", KAFKA_SESSION_TIMEOUT_MS)
+                .env("KAFKA_SESSION_TIMEOUT_MS", SESSION_TIMEOUT_MS)
                 .env("GROUP_ID", &kafka.group)
                 .env("OUTBOX_SWEEP_INTERVAL_MS", "100")
                 .env("OUTBOX_SWEEP_AFTER_MS", "3000");
@@ -107,10 +104,7 @@ impl Setup {
     pub async fn spawn(self) -> TestApp {
         let env = EnvVars::init_from_hashmap(&self.env).expect("Failed to read the test env");
         let settings = if self.env.contains_key("KAFKA_BOOTSTRAP_SERVERS") {
-            let passthrough = BTreeMap::from([(
-                "fetch.wait.max.ms".to_owned(),
-                KAFKA_FETCH_WAIT_MAX_MS.to_owned(),
-            )]);
+            let passthrough = Cluster::passthrough();
             Settings::from_sources_with(&env, &passthrough, self.roles.as_deref(), true)
         } else {
             Settings::from_sources(&env, self.roles.as_deref(), true)

@@ -9,9 +9,8 @@ use std::time::Duration;
 use exception_worker::model::topics;
 use futures::future::join_all;
 use test_support::readers::processed_by;
+use test_support::{wait_for, Cluster, Producer};
 
-use crate::cluster::{wait_for, Cluster};
-use crate::produce::Producer;
 use crate::support::{
     dead_letter_count, exception_ids, ingested, letters, Proc, RawProducer, GLOBEX,
 };

@@ -20,9 +20,8 @@ use std::time::{Duration, Instant};
 use exception_worker::ingest;
 use sea_orm::ConnectionTrait;
 use test_support::readers::{processed_by, statement};
+use test_support::{wait_for, Cluster, Producer};
 
-use crate::cluster::{wait_for, Cluster};
-use crate::produce::Producer;
 use crate::support::{ingested, Proc, ACME, GLOBEX};
 
 const FLOOD: usize = 5000;

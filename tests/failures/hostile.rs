@@ -14,10 +14,10 @@ use futures::future::join_all;
 use rdkafka::message::Headers;
 use rdkafka::Message;
 use serde_json::{json, Value};
+use test_support::produce::read_topic;
 use test_support::readers::{count, processed_by};
+use test_support::{wait_for, Cluster, Producer};
 
-use crate::cluster::{wait_for, Cluster};
-use crate::produce::{read_topic, Producer};
 use crate::support::{
     dead_letter_count, events_of_type, ingested, letters, Proc, RawProducer, ACME, GLOBEX,
 };

@@ -12,9 +12,8 @@ use exception_worker::model::{event_types, topics};
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use test_support::readers::{count, processed_by, statement};
-use test_support::{TestApp, ACME_KEY, GLOBEX_KEY};
+use test_support::{wait_for, Cluster, TestApp, ACME_KEY, GLOBEX_KEY};
 
-use crate::cluster::{wait_for, Cluster};
 use crate::support::{
     ingested, letters, operator_key_sha256, RawProducer, ACME, GLOBEX, OPERATOR_KEY, PIPELINE,
 };

@@ -3,19 +3,9 @@
 //! the real binary as child processes. A private Postgres (initdb + pg_ctl) and a private tansu
 //! broker are started for the outage tests, so the shared ones are never stopped or frozen.
 //! Without a broker or a database the tests print a skip note and pass, except under CI=true,
-//! where they fail. Quiet unless TEST_LOG is set; a failing test prints its children's logs.
-
-// The Kafka suite's harness: the per-test topic prefix and group, the child process, the
-// outbox producer.
-#[path = "../kafka/child.rs"]
-#[allow(dead_code)]
-mod child;
-#[path = "../kafka/cluster.rs"]
-#[allow(dead_code)]
-mod cluster;
-#[path = "../kafka/produce.rs"]
-#[allow(dead_code)]
-mod produce;
+//! where they fail. Quiet unless TEST_LOG is set; a failing test prints its children's logs. The
+//! shared harness (cluster share, child processes, producers, readers) is the test-support
+//! crate's.
 
 mod private_broker;
 mod private_postgres;

@@ -8,11 +8,10 @@ use std::time::{Duration, Instant};
 use exception_worker::model::{event_types, topics};
 use sea_orm::{Database, DatabaseConnection};
 use test_support::readers::{count, processed_by};
+use test_support::{wait_for, Cluster, Producer};
 
-use crate::cluster::{wait_for, Cluster};
 use crate::private_broker::PrivateBroker;
 use crate::private_postgres::PrivatePostgres;
-use crate::produce::Producer;
 use crate::support::{
     dead_letter_count, events_of_type, ingested, Proc, RawProducer, ACME, GLOBEX, PIPELINE,
 };

@@ -7,15 +7,14 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use exception_worker::model::event_types;
 use test_support::readers::{count, processed_by};
+use test_support::{wait_for, Cluster, Producer};
 
-use crate::cluster::{wait_for, Cluster};
-use crate::produce::Producer;
 use crate::support::{
     dead_letter_count, events_of_type, letters, operator_key_sha256, Proc, GLOBEX, OPERATOR_KEY,
     PIPELINE,
 };
-use exception_worker::model::event_types;
 
 /// Exceptions produced, alternating acme and globex.
 const N: usize = 40;

@@ -13,9 +13,7 @@ use rdkafka::ClientConfig;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
 use test_support::readers::{count, metric_sum, statement};
-
-use crate::child::Worker;
-use crate::cluster::{wait_for, Cluster};
+use test_support::{wait_for, Cluster, Worker};
 
 pub const ACME: &str = "acme-capital";
 pub const GLOBEX: &str = "globex-markets";

@@ -5,9 +5,7 @@ use std::time::Duration;
 use exception_worker::app::AppOptions;
 use serde_json::{json, Value};
 use test_support::readers::count;
-use test_support::ACME_KEY;
-
-use crate::cluster::{wait_for, Cluster};
+use test_support::{wait_for, Cluster, ACME_KEY};
 
 const LIMIT: Duration = Duration::from_secs(60);
 

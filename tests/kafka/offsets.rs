@@ -10,10 +10,8 @@ use exception_worker::health::Health;
 use exception_worker::metrics::Metrics;
 use exception_worker::model::topics;
 use sea_orm::DatabaseConnection;
+use test_support::{Cluster, Producer};
 use tokio::sync::mpsc::UnboundedReceiver;
-
-use crate::cluster::Cluster;
-use crate::produce::Producer;
 
 const LIMIT: Duration = Duration::from_secs(60);
 const DRAIN_DEADLINE: Duration = Duration::from_secs(10);

@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
-use crate::child::Worker;
-use crate::cluster::{wait_for, Cluster};
-use crate::produce::{assert_exactly_once, effects, Producer};
+use test_support::produce::{assert_exactly_once, effects};
+use test_support::{wait_for, Cluster, Producer, Worker};
 
 const PARTITIONS: f64 = 6.0;
 /// Joins and rebalances take a few seconds each on tansu (JoinGroup is answered after half

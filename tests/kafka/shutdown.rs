@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
-use crate::child::Worker;
-use crate::cluster::{wait_for, Cluster};
-use crate::produce::{assert_exactly_once, Producer};
+use test_support::produce::assert_exactly_once;
+use test_support::{wait_for, Cluster, Producer, Worker};
 
 const LIMIT: Duration = Duration::from_secs(60);
 

@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use exception_worker::app::AppOptions;
 use sea_orm::ConnectionTrait;
+use test_support::produce::{assert_exactly_once, ingested_on_broker};
 use test_support::readers::count;
-
-use crate::cluster::{wait_for, Cluster};
-use crate::produce::{assert_exactly_once, ingested_on_broker, Producer};
+use test_support::{wait_for, Cluster, Producer};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const UNPUBLISHED: &str = "SELECT COUNT(*) AS n FROM events WHERE published_at IS NULL";

@@ -18,12 +18,12 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use sea_orm::DatabaseConnection;
 use sea_orm::TransactionTrait;
 use serde_json::json;
-use test_support::readers::{count, processed_by};
 
-use crate::cluster::{Cluster, FETCH_WAIT_MAX_MS};
+use crate::readers::{count, processed_by};
+use crate::{Cluster, ACME, FETCH_WAIT_MAX_MS, GLOBEX};
 
 /// Produced exceptions alternate between the two demo tenants.
-pub const TENANTS: [&str; 2] = ["acme-capital", "globex-markets"];
+pub const TENANTS: [&str; 2] = [ACME, GLOBEX];
 
 /// The test's own database connection and Kafka bus (a producer; it joins no group).
 pub struct Producer {

@@ -3,37 +3,19 @@
 //! in-process app built from it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::TcpListener;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use envconfig::Envconfig;
-use exception_worker::app::{App, AppOptions};
+use exception_worker::app::AppOptions;
 use exception_worker::config::{EnvVars, Settings};
-use exception_worker::packs::Packs;
-use test_support::{Backend, TestApp, TestDb, CONFIG_DIR};
+
+use crate::db::kafka_bootstrap_servers;
+use crate::{Backend, TestApp, TestDb, CONFIG_DIR};
 
 /// tansu answers JoinGroup only after half of the session timeout: keep it short.
 pub const SESSION_TIMEOUT_MS: &str = "6000";
 /// Empty fetches are held this long by the broker (librdkafka's default is 500 ms).
 pub const FETCH_WAIT_MAX_MS: &str = "10";
-
-/// The broker under test, or None (with a note) when the test must be skipped.
-fn bootstrap_servers() -> Option<String> {
-    match std::env::var("TEST_KAFKA_BOOTSTRAP_SERVERS") {
-        Ok(servers) if !servers.trim().is_empty() => Some(servers.trim().to_owned()),
-        _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
-            "TEST_KAFKA_BOOTSTRAP_SERVERS is not set but CI=true: the Kafka tests must run in CI \
-             (scripts/test.sh starts a broker; or run `scripts/kafka-broker.sh start` and export \
-             TEST_KAFKA_BOOTSTRAP_SERVERS=<the address it prints>)"
-        ),
-        _ => {
-            eprintln!("note: skipping a Kafka test: TEST_KAFKA_BOOTSTRAP_SERVERS is not set");
-            None
-        }
-    }
-}
 
 /// A test's broker, names and database; the database is dropped with it.
 pub struct Cluster {
@@ -50,7 +32,7 @@ pub struct Cluster {
 impl Cluster {
     /// None when the test must be skipped (no broker or no database, outside CI).
     pub async fn start(test: &str) -> Option<Cluster> {
-        let servers = bootstrap_servers()?;
+        let servers = kafka_bootstrap_servers("a Kafka test")?;
         let db = TestDb::create(Backend::Postgres).await?;
         let unique = uuid::Uuid::new_v4().simple().to_string();
         let short: String = test.chars().take(24).collect();
@@ -110,35 +92,6 @@ impl Cluster {
 
     /// The app, in this process, running `roles` on HTTP port 0.
     pub async fn spawn_app(&self, roles: &str, options: AppOptions) -> TestApp {
-        let packs = Packs::load(Path::new(CONFIG_DIR)).expect("Failed to load the packs");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("Failed to bind port 0");
-        let options = AppOptions {
-            listener: Some(listener),
-            ..options
-        };
-        let app = App::build(self.settings(Some(roles)), Arc::new(packs), options)
-            .await
-            .expect("Failed to build the app");
-        TestApp {
-            address: format!("http://127.0.0.1:{}", app.http_port),
-            db: app.db.clone(),
-            client: reqwest::Client::new(),
-            app,
-        }
-    }
-}
-
-/// Polls `check` every 100 ms until it holds; panics after `limit` naming what was awaited.
-pub async fn wait_for(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    loop {
-        if check().await {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {limit:?} waiting until {what}"
-        );
-        actix_rt::time::sleep(Duration::from_millis(100)).await;
+        TestApp::start(self.settings(Some(roles)), Path::new(CONFIG_DIR), options).await
     }
 }

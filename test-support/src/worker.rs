@@ -1,19 +1,53 @@
 //! The real binary as a child process: a free HTTP port, its output captured to a temp file
-//! (printed when the test fails), its /metrics, and SIGTERM / SIGKILL.
+//! (printed when the test fails), its /metrics, and SIGTERM / SIGKILL. It runs on any backend:
+//! `start` takes the whole environment, `spawn` a `Cluster`'s.
 
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use test_support::readers::metric_sum;
+use crate::readers::metric_sum;
+use crate::{wait_for, Cluster};
 
-use crate::cluster::Cluster;
-
-const BINARY: &str = env!("CARGO_BIN_EXE_exception-worker");
+/// The binary target under test.
+const BINARY_NAME: &str = "exception-worker";
 /// Lines of a child's log printed when a test fails.
 const LOG_TAIL_LINES: usize = 150;
+/// How long one HTTP request to the child may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The `exception-worker` binary of this build. Cargo builds a package's binaries for its
+/// integration tests into the profile folder above the test's own (`target/debug/deps/..`);
+/// CARGO_BIN_EXE_exception-worker, when a runner sets it, takes precedence.
+pub fn binary() -> PathBuf {
+    if let Some(path) = std::env::var_os(format!("CARGO_BIN_EXE_{BINARY_NAME}")) {
+        return PathBuf::from(path);
+    }
+    let test = std::env::current_exe().expect("Failed to locate the test binary");
+    let path = test
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|profile| profile.join(BINARY_NAME))
+        .filter(|path| path.exists());
+    path.unwrap_or_else(|| {
+        panic!(
+            "no {BINARY_NAME} binary next to {}: run the test through cargo test",
+            test.display()
+        )
+    })
+}
+
+/// Asks the OS for a port nobody listens on (it is released again for the child to bind).
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("Failed to bind port 0");
+    listener
+        .local_addr()
+        .expect("Failed to read a local address")
+        .port()
+}
 
 /// One running `exception-worker` process, killed (SIGKILL) when dropped.
 pub struct Worker {
@@ -23,15 +57,6 @@ pub struct Worker {
     log: tempfile::NamedTempFile,
     client: reqwest::Client,
     exited: Option<ExitStatus>,
-}
-
-/// Asks the OS for a port nobody listens on (it is released again for the child to bind).
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("Failed to bind port 0");
-    listener
-        .local_addr()
-        .expect("Failed to read a local address")
-        .port()
 }
 
 impl Worker {
@@ -49,14 +74,14 @@ impl Worker {
         Worker::start(name, vars, args)
     }
 
-    /// Starts the binary with exactly `vars` (plus PATH, RUST_LOG=info and a free HTTP port
-    /// unless given) and `args`.
+    /// Starts the binary with exactly `vars` (plus PATH, RUST_LOG=info, NO_COLOR and, unless
+    /// HTTP_ADDR names a port other than 0, HTTP_ADDR on a free port) and `args`.
     pub fn start(name: &str, vars: HashMap<String, String>, args: &[&str]) -> Worker {
-        let port = vars
+        let given = vars
             .get("HTTP_ADDR")
-            .and_then(|address| address.rsplit_once(':')?.1.parse().ok())
-            .filter(|port| *port != 0)
-            .unwrap_or_else(free_port);
+            .and_then(|address| address.rsplit_once(':')?.1.parse::<u16>().ok())
+            .filter(|port| *port != 0);
+        let port = given.unwrap_or_else(free_port);
         let log = tempfile::NamedTempFile::new().expect("Failed to create a log file");
         let out = log.reopen().expect("Failed to open the log file");
         let err = log.reopen().expect("Failed to open the log file");
@@ -65,8 +90,11 @@ impl Worker {
             ("NO_COLOR".to_owned(), "1".to_owned()),
         ]);
         all.extend(vars);
-        all.insert("HTTP_ADDR".to_owned(), format!("127.0.0.1:{port}"));
-        let mut command = Command::new(BINARY);
+        if given.is_none() {
+            all.insert("HTTP_ADDR".to_owned(), format!("127.0.0.1:{port}"));
+        }
+        let binary = binary();
+        let mut command = Command::new(&binary);
         command
             .env_clear()
             .envs(std::env::var("PATH").map(|path| ("PATH".to_owned(), path)))
@@ -77,7 +105,7 @@ impl Worker {
             .stderr(err);
         let child = command
             .spawn()
-            .unwrap_or_else(|error| panic!("Failed to start {BINARY}: {error}"));
+            .unwrap_or_else(|error| panic!("Failed to start {}: {error}", binary.display()));
         Worker {
             name: name.to_owned(),
             child,
@@ -94,7 +122,7 @@ impl Worker {
         let response = self
             .client
             .get(url)
-            .timeout(Duration::from_secs(5))
+            .timeout(REQUEST_TIMEOUT)
             .send()
             .await
             .ok()?;
@@ -142,19 +170,16 @@ impl Worker {
 
     /// Waits up to `limit` for the process to exit.
     pub async fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("Failed to poll the worker") {
-                self.exited = Some(status);
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not exit within {limit:?}",
-                self.name
-            );
-            actix_rt::time::sleep(Duration::from_millis(50)).await;
-        }
+        let what = format!("{} exits", self.name);
+        let child = &mut self.child;
+        let mut exited = None;
+        wait_for(&what, limit, async || {
+            exited = child.try_wait().expect("Failed to poll the worker");
+            exited.is_some()
+        })
+        .await;
+        self.exited = exited;
+        exited.expect("the worker exited")
     }
 
     /// Everything the process wrote so far.
