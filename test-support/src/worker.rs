@@ -1,6 +1,6 @@
 //! The real binary as a child process: a free HTTP port, its output captured to a temp file
-//! (printed when the test fails), its /metrics, and SIGTERM / SIGKILL. It runs on any backend:
-//! `start` takes the whole environment, `spawn` a `Cluster`'s.
+//! (printed when the test fails), its probes and /metrics, its memory, and SIGTERM / SIGKILL.
+//! It runs on any backend: `start` takes the whole environment, `spawn` a `Cluster`'s.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -116,20 +116,38 @@ impl Worker {
         }
     }
 
+    /// The HTTP port the process serves on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Status and body of GET `path`, None while the process does not answer.
+    pub async fn get(&self, path: &str) -> Option<(u16, String)> {
+        let request = self.client.get(self.url(path)).timeout(REQUEST_TIMEOUT);
+        let response = request.send().await.ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.text().await.unwrap_or_default()))
+    }
+
+    /// Waits up to `limit` until /readyz answers 200.
+    pub async fn wait_ready(&self, limit: Duration) {
+        let what = format!("{} answers /readyz with 200", self.name);
+        wait_for(&what, limit, async || {
+            matches!(self.get("/readyz").await, Some((200, _)))
+        })
+        .await;
+    }
+
     /// The body of GET /metrics, or None while the process does not answer.
     pub async fn metrics(&self) -> Option<String> {
-        let url = format!("http://127.0.0.1:{}/metrics", self.port);
-        let response = self
-            .client
-            .get(url)
-            .timeout(REQUEST_TIMEOUT)
-            .send()
-            .await
-            .ok()?;
-        if !response.status().is_success() {
-            return None;
+        match self.get("/metrics").await {
+            Some((status, text)) if (200..300).contains(&status) => Some(text),
+            _ => None,
         }
-        response.text().await.ok()
     }
 
     /// The sum of a metric's matching series, 0 while the process does not answer.
@@ -151,6 +169,28 @@ impl Worker {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// True while the process runs (neither exited nor a zombie).
+    pub fn alive(&self) -> bool {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()));
+        match stat {
+            // The state follows the parenthesised command name.
+            Ok(stat) => stat
+                .rsplit_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X')),
+            Err(_) => false,
+        }
+    }
+
+    /// A memory figure of /proc/PID/status in KiB: `VmRSS` (resident now), `VmHWM` (the
+    /// resident peak), or any other `Vm*` field; None once the process is gone.
+    pub fn memory_kib(&self, field: &str) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        status.lines().find_map(|line| {
+            let value = line.strip_prefix(field)?.strip_prefix(':')?;
+            value.trim().strip_suffix("kB")?.trim().parse().ok()
+        })
     }
 
     /// SIGTERM: a graceful drain.
