@@ -9,11 +9,9 @@ use std::time::Duration;
 use exception_worker::model::topics;
 use futures::future::join_all;
 use test_support::readers::processed_by;
-use test_support::{wait_for, Cluster, Producer};
+use test_support::{ingested, wait_for, Cluster, Producer, RawProducer, GLOBEX};
 
-use crate::support::{
-    dead_letter_count, exception_ids, ingested, letters, Proc, RawProducer, GLOBEX,
-};
+use crate::support::{dead_letter_count, exception_ids, letters, Proc};
 
 const N: usize = 1000;
 const WINDOW: usize = 20;

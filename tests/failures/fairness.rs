@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 use exception_worker::ingest;
 use sea_orm::ConnectionTrait;
 use test_support::readers::{processed_by, statement};
-use test_support::{wait_for, Cluster, Producer};
+use test_support::{ingested, wait_for, Cluster, Producer, ACME, GLOBEX};
 
-use crate::support::{ingested, Proc, ACME, GLOBEX};
+use crate::support::Proc;
 
 const FLOOD: usize = 5000;
 /// MAX_BUFFERED_PER_PARTITION: room for a partition's share of the flood.

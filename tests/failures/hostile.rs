@@ -16,11 +16,9 @@ use rdkafka::Message;
 use serde_json::{json, Value};
 use test_support::produce::read_topic;
 use test_support::readers::{count, processed_by};
-use test_support::{wait_for, Cluster, Producer};
+use test_support::{ingested, wait_for, Cluster, Producer, RawProducer, ACME, GLOBEX};
 
-use crate::support::{
-    dead_letter_count, events_of_type, ingested, letters, Proc, RawProducer, ACME, GLOBEX,
-};
+use crate::support::{dead_letter_count, events_of_type, letters, Proc};
 
 const HOSTILE: usize = 1000;
 /// Valid exceptions of acme (processed first) whose ids globex's valid messages reuse: ids are

@@ -12,11 +12,11 @@ use exception_worker::model::{event_types, topics};
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use test_support::readers::{count, processed_by, statement};
-use test_support::{wait_for, Cluster, TestApp, ACME_KEY, GLOBEX_KEY};
-
-use crate::support::{
-    ingested, letters, operator_key_sha256, RawProducer, ACME, GLOBEX, OPERATOR_KEY, PIPELINE,
+use test_support::{
+    ingested, wait_for, Cluster, RawProducer, TestApp, ACME, ACME_KEY, GLOBEX, GLOBEX_KEY,
 };
+
+use crate::support::{letters, operator_key_sha256, OPERATOR_KEY, PIPELINE};
 
 const SHARED_ID: &str = "ISOLATED-1";
 const LIMIT: Duration = Duration::from_secs(60);

@@ -8,13 +8,11 @@ use std::time::{Duration, Instant};
 use exception_worker::model::{event_types, topics};
 use sea_orm::{Database, DatabaseConnection};
 use test_support::readers::{count, processed_by};
-use test_support::{wait_for, Cluster, Producer};
+use test_support::{ingested, wait_for, Cluster, Producer, RawProducer, ACME, GLOBEX};
 
 use crate::private_broker::PrivateBroker;
 use crate::private_postgres::PrivatePostgres;
-use crate::support::{
-    dead_letter_count, events_of_type, ingested, Proc, RawProducer, ACME, GLOBEX, PIPELINE,
-};
+use crate::support::{dead_letter_count, events_of_type, Proc, PIPELINE};
 
 const OUTAGE: Duration = Duration::from_secs(30);
 const TICK: Duration = Duration::from_millis(500);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::free_port;
+use test_support::free_port;
 
 const PROJECT: &str = env!("CARGO_MANIFEST_DIR");
 

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use sea_orm::{ConnectionTrait, Database};
-
-use crate::support::free_port;
+use test_support::free_port;
 
 pub struct PrivatePostgres {
     bin: PathBuf,

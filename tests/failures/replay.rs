@@ -9,11 +9,10 @@ use std::time::Duration;
 
 use exception_worker::model::event_types;
 use test_support::readers::{count, processed_by};
-use test_support::{wait_for, Cluster, Producer};
+use test_support::{wait_for, Cluster, Producer, GLOBEX};
 
 use crate::support::{
-    dead_letter_count, events_of_type, letters, operator_key_sha256, Proc, GLOBEX, OPERATOR_KEY,
-    PIPELINE,
+    dead_letter_count, events_of_type, letters, operator_key_sha256, Proc, OPERATOR_KEY, PIPELINE,
 };
 
 /// Exceptions produced, alternating acme and globex.
