@@ -2,31 +2,28 @@
 //! match the schema by writing and reading rows through them.
 //!
 //! Postgres: a uniquely named database is created on the server at `TEST_DATABASE_URL` and dropped
-//! afterwards. Without that variable the Postgres case is skipped, unless `CI=true`.
+//! afterwards (the test-support crate's `TestDb`). Without that variable the Postgres case is
+//! skipped, unless `CI=true`.
 
 use std::error::Error;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
-use entity::prelude::*;
-use entity::{
-    bus_partitions, consumer_offsets, dead_letters, events, exceptions, feedback, leases,
-    playbook_steps, processed_events, tool_executions,
-};
+use entity::exceptions;
+use entity::prelude::{Exceptions, PlaybookSteps};
 use migration::{Migrator, MigratorTrait, SchemaManager};
 use sea_orm_migration::sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, Database,
-    DatabaseBackend, DatabaseConnection, EntityTrait, ModelTrait, Statement,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, Database, DatabaseBackend,
+    DatabaseConnection, EntityTrait, Statement,
 };
+use test_support::{Backend, TestDb};
+
+mod events_table;
+mod other_tables;
+
+use events_table::{bus_partition_allocation, events_round_trip};
+use other_tables::other_tables_round_trip;
 
 type TestResult<T = ()> = Result<T, Box<dyn Error>>;
-
-#[path = "support/other_tables.rs"]
-mod other_tables;
-use other_tables::other_tables_round_trip;
-#[path = "support/events.rs"]
-mod events_table;
-use events_table::{bus_partition_allocation, events_round_trip};
 
 const TABLES: [&str; 10] = [
     "exceptions",
@@ -42,7 +39,7 @@ const TABLES: [&str; 10] = [
 ];
 
 /// Fails the test with `message` unless `condition` holds (an error, not a panic, so the
-/// Postgres database is still dropped).
+/// connection is still closed).
 fn ensure(condition: bool, message: impl Into<String>) -> TestResult {
     if condition {
         Ok(())
@@ -62,11 +59,6 @@ fn ensure_eq<T: PartialEq + std::fmt::Debug>(left: T, right: T, what: &str) -> T
 fn at(micros: i64) -> TestResult<DateTime<Utc>> {
     DateTime::from_timestamp_micros(1_795_651_200_000_000 + micros)
         .ok_or_else(|| "timestamp out of range".into())
-}
-
-fn unique_suffix() -> TestResult<String> {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos();
-    Ok(format!("{}_{}", std::process::id(), nanos))
 }
 
 async fn table_presence(db: &DatabaseConnection) -> TestResult<Vec<(&'static str, bool)>> {
@@ -209,10 +201,10 @@ async fn sqlite_table_sql(db: &DatabaseConnection, table: &str) -> TestResult<St
 
 #[tokio::test]
 async fn sqlite_up_down_up() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("migration.db");
-    let url = format!("sqlite://{}?mode=rwc", path.display());
-    let db = Database::connect(&url).await?;
+    let test_db = TestDb::create(Backend::Sqlite)
+        .await
+        .ok_or("no SQLite test database")?;
+    let db = Database::connect(test_db.url.as_str()).await?;
 
     exercise(&db).await?;
 
@@ -246,24 +238,6 @@ async fn sqlite_up_down_up() -> TestResult {
     Ok(())
 }
 
-/// `base` with its database name replaced by `name` (query string kept).
-fn with_database(base: &str, name: &str) -> TestResult<String> {
-    let (head, query) = match base.split_once('?') {
-        Some((head, query)) => (head, Some(query)),
-        None => (base, None),
-    };
-    let authority_start = head.find("://").ok_or("TEST_DATABASE_URL has no scheme")? + 3;
-    let authority_end = head[authority_start..]
-        .find('/')
-        .map_or(head.len(), |i| authority_start + i);
-    let mut url = format!("{}/{name}", &head[..authority_end]);
-    if let Some(query) = query {
-        url.push('?');
-        url.push_str(query);
-    }
-    Ok(url)
-}
-
 async fn postgres_checks(db: &DatabaseConnection) -> TestResult {
     exercise(db).await?;
 
@@ -290,56 +264,11 @@ async fn postgres_checks(db: &DatabaseConnection) -> TestResult {
 
 #[tokio::test]
 async fn postgres_up_down_up() -> TestResult {
-    let base = match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                return Err("TEST_DATABASE_URL must be set when CI=true".into());
-            }
-            eprintln!("skipping postgres_up_down_up: TEST_DATABASE_URL is not set");
-            return Ok(());
-        }
+    let Some(test_db) = TestDb::create(Backend::Postgres).await else {
+        return Ok(());
     };
-
-    let admin = Database::connect(&base).await?;
-    let name = format!("migration_test_{}", unique_suffix()?);
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await?;
-
-    let outcome = async {
-        let db = Database::connect(&with_database(&base, &name)?).await?;
-        let checked = postgres_checks(&db).await;
-        db.close().await?;
-        checked
-    }
-    .await;
-
-    let dropped = admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await;
-    admin.close().await?;
-    outcome?;
-    dropped?;
-    Ok(())
-}
-
-#[test]
-fn database_name_is_replaced() -> TestResult {
-    ensure_eq(
-        with_database("postgres://postgres@127.0.0.1:5432/test", "x")?,
-        "postgres://postgres@127.0.0.1:5432/x".to_owned(),
-        "plain",
-    )?;
-    ensure_eq(
-        with_database("postgres://u:p@h/db?sslmode=disable", "x")?,
-        "postgres://u:p@h/x?sslmode=disable".to_owned(),
-        "with query",
-    )?;
-    ensure_eq(
-        with_database("postgres://h:5432", "x")?,
-        "postgres://h:5432/x".to_owned(),
-        "no path",
-    )?;
-    Ok(())
+    let db = Database::connect(test_db.url.as_str()).await?;
+    let checked = postgres_checks(&db).await;
+    db.close().await?;
+    checked
 }

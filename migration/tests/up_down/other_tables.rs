@@ -1,8 +1,18 @@
 //! Round trips through the entities of the tables beyond `events` and `exceptions`, proving
 //! each entity matches its migrated table on both backends.
 
-#[allow(unused_imports)]
-use super::*;
+use entity::prelude::{
+    ConsumerOffsets, DeadLetters, Feedback, Leases, PlaybookSteps, ProcessedEvents, ToolExecutions,
+};
+use entity::{
+    consumer_offsets, dead_letters, feedback, leases, playbook_steps, processed_events,
+    tool_executions,
+};
+use sea_orm_migration::sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, DatabaseConnection, EntityTrait,
+};
+
+use crate::{at, ensure, ensure_eq, TestResult};
 
 pub(crate) async fn other_tables_round_trip(db: &DatabaseConnection) -> TestResult {
     let processed = processed_events::ActiveModel {

@@ -1,8 +1,14 @@
 //! Round trips through `events` (exact envelope bytes, positions, autoincrement, unique keys,
 //! replays) and the offset allocation of `bus_partitions`.
 
-#[allow(unused_imports)]
-use super::*;
+use entity::prelude::Events;
+use entity::{bus_partitions, events};
+use sea_orm_migration::sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DatabaseConnection,
+    EntityTrait, ModelTrait, Statement,
+};
+
+use crate::{at, ensure, ensure_eq, TestResult};
 
 pub(crate) fn new_event(
     event_id: &str,
