@@ -35,6 +35,7 @@ RUN apt-get update \
 COPY Cargo.toml Cargo.lock ./
 COPY entity/Cargo.toml entity/Cargo.toml
 COPY migration/Cargo.toml migration/Cargo.toml
+COPY test-support/Cargo.toml test-support/Cargo.toml
 RUN mkdir -p src entity/src migration/src benches \
     && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && touch entity/src/lib.rs migration/src/lib.rs && echo 'fn main() {}' > migration/src/main.rs \

@@ -83,11 +83,14 @@ impl EventHandler {
             deps.health.handler_idle(&slot_name);
             (handled, queued.answer)
         };
-        ctx.spawn(work.into_actor(self).map(move |(handled, answer), handler, ctx| {
-            handler.busy_keys.remove(&key);
-            let _gone = answer.send(handled);
-            handler.start_ready(ctx);
-        }));
+        ctx.spawn(
+            work.into_actor(self)
+                .map(move |(handled, answer), handler, ctx| {
+                    handler.busy_keys.remove(&key);
+                    let _gone = answer.send(handled);
+                    handler.start_ready(ctx);
+                }),
+        );
     }
 }
 

@@ -165,7 +165,7 @@ pub async fn dead_letters(db: &DatabaseConnection) -> i64 {
 }
 
 /// Appends one event on `topic` through the outbox, as a producer the worker does not know
-/// would, and wakes the embedded consumers (or, on Kafka, the relay that publishes it).
+/// would, and waits until it is on the bus (woken embedded consumers, or published to Kafka).
 /// Returns its event id.
 pub async fn inject(
     app: &TestApp,

@@ -6,12 +6,12 @@
 //! MAX_BUFFERED_PER_PARTITION records and dispatches from it with at most TENANT_MAX_IN_FLIGHT
 //! (16) records per tenant in the handlers; the buffer is the fairness window. Here it holds a
 //! partition's share of the flood (5,000 / 6 ~ 833, plus hash imbalance, < 1,024), so a B record
-//! is fetched as soon as it is published and then waits only for (a) the relay publishing the A
+//! is fetched as soon as it is published and then waits only for (a) the publishing of the A
 //! rows committed before it, and (b) the A records already in its handler's mailbox: at most
 //! 16 x 6 partitions = 96 over CONCURRENCY 2 handlers, i.e. ~96 of the 2,500 handler turns of the
 //! drain, ~4% of it. A FIFO would make it wait for every A record ahead of it on its partition,
 //! up to the whole drain. Asserted: B's p99 under a quarter of A's drain time (6x the in-flight
-//! wait, slack for the relay and 2 shared cores; a FIFO fails it), and B's median under a quarter
+//! wait, slack for publishing and 2 shared cores; a FIFO fails it), and B's median under a quarter
 //! of A's. With the default buffer (512) a flood larger than the buffer delays B by the excess:
 //! B waits until (share - 512) A records of its partition completed, ~0.4 of the drain.
 

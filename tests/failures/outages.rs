@@ -185,7 +185,7 @@ async fn broker_frozen_for_30s_loses_nothing() {
     let Some(mut broker) = PrivateBroker::start() else {
         return;
     };
-    // Arrange: a broker of this test's own; events enter through the outbox and the relay.
+    // Arrange: a broker of this test's own; events enter through the outbox and the sweeper.
     cluster.servers = broker.address.clone();
     let mut producer = Producer::open(&cluster).await;
     let worker = Proc::spawn("pipeline", &cluster, &[], PIPELINE);
