@@ -342,6 +342,7 @@ async fn probe_dependencies(db: DatabaseConnection, bus: Arc<dyn Bus>, health: H
             tracing::warn!("Broker unreachable; readiness is false until it answers.");
         }
         health.set_broker_reachable(broker);
+        crate::memory::give_back_free_memory();
         actix_rt::time::sleep(DATABASE_PROBE_INTERVAL).await;
     }
 }

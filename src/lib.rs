@@ -25,6 +25,7 @@ pub mod handler;
 pub mod health;
 pub mod http;
 pub mod ingest;
+pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod normalize;

@@ -15,6 +15,7 @@ mod health;
 mod http_tool;
 mod ordering;
 mod panics;
+mod permanent_failures;
 mod poison;
 mod redelivery;
 mod sla;
