@@ -4,6 +4,7 @@
 //! test prints its process's log.
 
 mod full_disk;
+mod fuzz;
 mod strangers;
 
 use std::collections::HashMap;
