@@ -1,17 +1,43 @@
 //! Horizontal scale: intake processes sharing one group on a 6-partition topic, a member
-//! killed mid-stream, a member joining mid-stream. Every exception's effects happen exactly
-//! once, counted in rows.
+//! killed mid-stream (and how long the group takes to resume), a member joining mid-stream.
+//! Every exception's effects happen exactly once, counted in rows.
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use test_support::produce::{assert_exactly_once, effects};
-use test_support::{wait_for, Cluster, Producer, Worker};
+use test_support::readers::statement;
+use test_support::{wait_for, Cluster, Producer, Worker, SESSION_TIMEOUT_MS};
 
 const PARTITIONS: f64 = 6.0;
 /// Joins and rebalances take a few seconds each on tansu (JoinGroup is answered after half
 /// the 6 s session timeout); a killed member is noticed after the session timeout.
 const ASSIGN_LIMIT: Duration = Duration::from_secs(60);
 const PROCESS_LIMIT: Duration = Duration::from_secs(120);
+/// How long an exception may wait after a member was killed: the broker notices the dead member
+/// after the session timeout (6 s here), answers the survivors' JoinGroup after half of it, and
+/// they resume from the last committed offsets.
+const RESUME_BOUND: Duration = Duration::from_secs(30);
+
+/// The longest any exception produced since `since` waited from its commit to intake's.
+async fn longest_wait_since(db: &DatabaseConnection, since: DateTime<Utc>) -> Duration {
+    let sql = r#"SELECT e.created_at AS produced, p.processed_at AS processed FROM events e
+                 JOIN processed_events p ON p.event_id = e.event_id AND p.role = 'intake'
+                 WHERE e.event_type = 'ExceptionIngested' AND e.created_at >= $1"#;
+    let rows = db
+        .query_all_raw(statement(db, sql, vec![since.into()]))
+        .await
+        .expect("Failed to read the waits");
+    rows.iter()
+        .filter_map(|row| {
+            let produced: DateTime<Utc> = row.try_get("", "produced").ok()?;
+            let processed: DateTime<Utc> = row.try_get("", "processed").ok()?;
+            (processed - produced).to_std().ok()
+        })
+        .max()
+        .unwrap_or_default()
+}
 const BATCH: usize = 100;
 
 fn spawn_intake(name: &str, cluster: &Cluster) -> Worker {
@@ -99,6 +125,7 @@ async fn a_killed_process_loses_and_duplicates_nothing() {
     })
     .await;
     let processed_at_kill = effects(&producer.db).await.processed_by_intake;
+    let killed_at = chrono::Utc::now();
     victim.kill();
     producer.produce(N - N / 3, BATCH).await;
 
@@ -107,10 +134,17 @@ async fn a_killed_process_loses_and_duplicates_nothing() {
     let survivors: Vec<&Worker> = survivors.iter().collect();
     wait_for_balance(&survivors).await;
     let duplicates = outcomes(&survivors, "duplicate").await;
+    let resumed = longest_wait_since(&producer.db, killed_at).await;
     eprintln!(
         "killed {} after {processed_at_kill} of {N} were processed; survivors saw {duplicates:?} \
-         duplicate deliveries (redeliveries of uncommitted records; expected, and harmless)",
+         duplicate deliveries (redeliveries of uncommitted records; expected, and harmless); \
+         time to resume: an exception produced after the kill waited at most {resumed:?} \
+         (session timeout {SESSION_TIMEOUT_MS} ms)",
         victim.name
+    );
+    assert!(
+        resumed < RESUME_BOUND,
+        "the group took {resumed:?} to resume after the kill"
     );
 
     producer.close().await;
