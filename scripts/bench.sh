@@ -16,7 +16,7 @@ unset KAFKA_BOOTSTRAP_SERVERS DATABASE_URL
 OUT=bench-results
 mkdir -p "$OUT"
 # BENCH_PARTS picks the series to (re)run; the others keep their earlier results.
-PARTS="${BENCH_PARTS:-embedded kafka instances latency}"
+PARTS="${BENCH_PARTS:-embedded kafka instances latency topology}"
 wants() { [[ " $PARTS " == *" $1 "* ]]; }
 
 echo "==> cargo build --release" >&2
@@ -103,7 +103,34 @@ for fraction in 0.25 0.5; do
 done
 fi
 
-# 5. The plot.
+# 5. The scaling guide's topology on Kafka + Postgres: three processes, WORKER_TYPE=intake,
+#    triage and policy, CONCURRENCY=4 each; a 2,000-exception backlog through policy, then a
+#    steady 5 exceptions/s for 60 s. Worker CPU per exception is the three processes' user +
+#    system time over the backlog run, divided by the exceptions.
+cpu_of() { awk -v ticks="$(getconf CLK_TCK)" '{ split($0, f, ") "); split(f[2], s, " "); printf "%.3f", (s[12] + s[13]) / ticks }' "/proc/$1/stat"; }
+if wants topology; then
+rm -f "$OUT/topology.jsonl"
+fresh_db bench_topology
+# shellcheck disable=SC2046
+set -- $(kafka_env bench_topology)
+env "$@" RUST_LOG=warn "$BIN" migrate
+pids=()
+for role in intake triage policy; do
+  env "$@" RUN_MIGRATIONS=false WORKER_TYPE="$role" CONCURRENCY=4 GROUP_ID="$role-workers" \
+    HTTP_ADDR="127.0.0.1:$((18700 + ${#pids[@]}))" RUST_LOG=warn "$BIN" > "$DATA/topology-$role.log" 2>&1 &
+  pids+=("$!")
+done
+sleep 15 # joining the groups
+before=0; for pid in "${pids[@]}"; do before=$(python3 -c "print($before + $(cpu_of "$pid"))"); done
+report="$(env "$@" RUST_LOG=warn "$BIN" bench --exceptions 2000 --until policy --external-workers)"
+after=0; for pid in "${pids[@]}"; do after=$(python3 -c "print($after + $(cpu_of "$pid"))"); done
+cpu_ms=$(python3 -c "print(round(1000 * ($after - $before) / 2000, 3))")
+echo "$report" | sed "s/^{/{\"label\":\"topology backlog\",\"worker_cpu_ms_per_exception\":$cpu_ms,/" >> "$OUT/topology.jsonl"
+bench "topology steady 5/s" "$@" "$BIN" bench --exceptions 300 --rate 5 --until policy --external-workers >> "$OUT/topology.jsonl"
+kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
+fi
+
+# 6. The plot.
 if [ ! -x .tools/venv-bench/bin/python ]; then
   python3 -m venv .tools/venv-bench
   .tools/venv-bench/bin/pip install --quiet matplotlib

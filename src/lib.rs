@@ -22,6 +22,7 @@ pub mod consumer;
 pub mod dlq_command;
 pub mod envelope;
 pub mod handler;
+pub mod handler_threads;
 pub mod health;
 pub mod http;
 pub mod ingest;

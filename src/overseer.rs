@@ -11,6 +11,7 @@ use futures::future::join_all;
 use crate::config::kafka::SweeperSettings;
 use crate::consumer::{RoleConsumer, StopConsuming};
 use crate::handler::HandlerDeps;
+use crate::handler_threads::HandlerThreads;
 use crate::partition::DrainReport;
 use crate::pool::HandlerPool;
 use crate::roles::Role;
@@ -51,6 +52,7 @@ pub struct SweeperPlan {
 
 pub struct Overseer {
     deps: Arc<HandlerDeps>,
+    threads: Arc<HandlerThreads>,
     plans: Vec<RolePlan>,
     roles: Vec<RoleRuntime>,
     sweeper_plan: Option<SweeperPlan>,
@@ -63,8 +65,10 @@ impl Overseer {
         plans: Vec<RolePlan>,
         sweeper_plan: Option<SweeperPlan>,
     ) -> Self {
+        let threads = Arc::new(HandlerThreads::start(deps.tuning.handler_threads));
         Self {
             deps,
+            threads,
             plans,
             roles: Vec::new(),
             sweeper_plan,
@@ -95,7 +99,12 @@ impl Actor for Overseer {
 
     fn started(&mut self, _ctx: &mut Self::Context) {
         for plan in std::mem::take(&mut self.plans) {
-            let pool = HandlerPool::start(plan.role.clone(), self.deps.clone(), plan.concurrency);
+            let pool = HandlerPool::start(
+                plan.role.clone(),
+                self.deps.clone(),
+                self.threads.clone(),
+                plan.concurrency,
+            );
             let consumer = RoleConsumer::new(
                 plan.role.clone(),
                 plan.group.clone(),
@@ -146,6 +155,7 @@ impl actix::Handler<Shutdown> for Overseer {
             for runtime in &overseer.roles {
                 runtime.pool.stop();
             }
+            overseer.threads.stop();
             ctx.stop();
             ShutdownReport {
                 partitions_drained: reports.len(),

@@ -1,4 +1,5 @@
-//! The handler pool of one role: CONCURRENCY handler actors, each on its own arbiter (thread).
+//! The handler pool of one role: CONCURRENCY handler actors, on the process's shared handler
+//! threads.
 //! Routing is by a stable hash of the key, so one exception's events always meet the same
 //! handler. A handler whose actor died is restarted on its arbiter; past the restart limit in
 //! the restart window the role is marked failed (liveness goes red) instead of spinning.
@@ -9,28 +10,34 @@ use std::time::Instant;
 
 use actix::prelude::*;
 
-use crate::handler::{EventHandler, HandlerDeps};
-use crate::model::RoleName;
+use crate::handler::{EventHandler, HandlerDeps, Stop};
+use crate::handler_threads::HandlerThreads;
 use crate::roles::Role;
 use crate::routing::slot_for;
 
 struct Slot {
-    arbiter: Arbiter,
+    arbiter: ArbiterHandle,
     address: Addr<EventHandler>,
 }
 
 pub struct HandlerPool {
     role: Arc<dyn Role>,
     deps: Arc<HandlerDeps>,
+    threads: Arc<HandlerThreads>,
     slots: Mutex<Vec<Slot>>,
     restarts: Mutex<VecDeque<Instant>>,
 }
 
 impl HandlerPool {
-    pub fn start(role: Arc<dyn Role>, deps: Arc<HandlerDeps>, concurrency: usize) -> Arc<Self> {
+    pub fn start(
+        role: Arc<dyn Role>,
+        deps: Arc<HandlerDeps>,
+        threads: Arc<HandlerThreads>,
+        concurrency: usize,
+    ) -> Arc<Self> {
         let slots = (0..concurrency.max(1))
             .map(|index| {
-                let arbiter = Arbiter::new();
+                let arbiter = threads.next();
                 let address = start_handler(&arbiter, role.clone(), deps.clone(), index);
                 Slot { arbiter, address }
             })
@@ -42,6 +49,7 @@ impl HandlerPool {
         Arc::new(Self {
             role,
             deps,
+            threads,
             slots: Mutex::new(slots),
             restarts: Mutex::new(VecDeque::new()),
         })
@@ -64,6 +72,7 @@ impl HandlerPool {
         let slot = &mut slots[index];
         if !slot.address.connected() {
             self.note_restart(index);
+            slot.arbiter = self.threads.live(&slot.arbiter);
             slot.address =
                 start_handler(&slot.arbiter, self.role.clone(), self.deps.clone(), index);
         }
@@ -107,10 +116,10 @@ impl HandlerPool {
         }
     }
 
-    /// Stops every handler and its arbiter thread.
+    /// Stops every handler (the threads they run on are the overseer's to stop).
     pub fn stop(&self) {
         for slot in self.lock_slots().iter() {
-            slot.arbiter.stop();
+            let _stopping = slot.address.try_send(Stop);
         }
         self.deps
             .metrics
@@ -121,17 +130,13 @@ impl HandlerPool {
 }
 
 fn start_handler(
-    arbiter: &Arbiter,
+    arbiter: &ArbiterHandle,
     role: Arc<dyn Role>,
     deps: Arc<HandlerDeps>,
     index: usize,
 ) -> Addr<EventHandler> {
-    // Tool calls wait on other services: each tool handler keeps several in flight.
-    let max_in_flight = match role.name() {
-        RoleName::Tool => deps.tuning.tool_calls_in_flight,
-        _ => 1,
-    };
-    EventHandler::start_in_arbiter(&arbiter.handle(), move |_ctx| {
+    let max_in_flight = deps.tuning.handler_in_flight;
+    EventHandler::start_in_arbiter(arbiter, move |_ctx| {
         EventHandler::new(role, deps, index, max_in_flight)
     })
 }

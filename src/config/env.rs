@@ -63,8 +63,11 @@ pub struct EnvVars {
     pub metrics_include_tenant_id: String,
     #[envconfig(from = "TOOL_ALLOWED_HOSTS", default = "")]
     pub tool_allowed_hosts: String,
-    #[envconfig(from = "TOOL_CALLS_IN_FLIGHT", default = "8")]
-    pub tool_calls_in_flight: String,
+    /// Unset: one per core the process may use.
+    #[envconfig(from = "HANDLER_THREADS")]
+    pub handler_threads: Option<String>,
+    #[envconfig(from = "HANDLER_IN_FLIGHT", default = "8")]
+    pub handler_in_flight: String,
     #[envconfig(from = "TOOL_MAX_ATTEMPTS", default = "3")]
     pub tool_max_attempts: String,
     #[envconfig(from = "SLA_CHECK_INTERVAL_SECS", default = "30")]

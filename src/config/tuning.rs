@@ -25,8 +25,11 @@ pub struct TuningSettings {
     pub tenant_max_in_flight: usize,
     /// Events whose effects may share one database transaction (1 = a transaction each).
     pub group_commit_max_events: usize,
-    /// Tool calls one tool handler keeps in flight (one at a time per exception).
-    pub tool_calls_in_flight: usize,
+    /// Records one handler actor works on at once, one at a time per key: tool calls overlap,
+    /// and more attempts meet in each group commit.
+    pub handler_in_flight: usize,
+    /// Threads the handler actors of every role share.
+    pub handler_threads: usize,
 }
 
 impl Default for TuningSettings {
@@ -47,7 +50,8 @@ impl Default for TuningSettings {
             dlq_cap_ratio: 0.95,
             tenant_max_in_flight: 16,
             group_commit_max_events: 32,
-            tool_calls_in_flight: 8,
+            handler_in_flight: 8,
+            handler_threads: 2,
         }
     }
 }

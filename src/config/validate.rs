@@ -318,13 +318,17 @@ impl Settings {
                 1,
                 10_000,
             ),
-            tool_calls_in_flight: parse_in_range(
+            handler_in_flight: parse_in_range(
                 &mut problems,
-                "TOOL_CALLS_IN_FLIGHT",
-                &env.tool_calls_in_flight,
+                "HANDLER_IN_FLIGHT",
+                &env.handler_in_flight,
                 1,
                 1_000,
             ),
+            handler_threads: match env.handler_threads.as_deref() {
+                Some(raw) => parse_in_range(&mut problems, "HANDLER_THREADS", raw, 1, 256),
+                None => std::thread::available_parallelism().map_or(1, usize::from),
+            },
         };
         if tuning.max_buffered_per_partition < tuning.max_in_flight_per_partition {
             problems.push(

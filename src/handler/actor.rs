@@ -102,6 +102,19 @@ impl Actor for EventHandler {
     type Context = Context<Self>;
 }
 
+/// Stops the handler; records in progress are abandoned (their offsets stay uncommitted).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Stop;
+
+impl actix::Handler<Stop> for EventHandler {
+    type Result = ();
+
+    fn handle(&mut self, _stop: Stop, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
 impl actix::Handler<Process> for EventHandler {
     type Result = ResponseFuture<Option<Handled>>;
 

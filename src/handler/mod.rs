@@ -16,7 +16,7 @@ use futures::FutureExt;
 use sea_orm::DatabaseConnection;
 use tracing::Instrument;
 
-pub use self::actor::EventHandler;
+pub use self::actor::{EventHandler, Stop};
 use self::attempt::AttemptOutcome;
 use self::failure::{backoff, AttemptFailure, ErrorClass};
 use crate::bus::{write_and_emit, Bus, Delivery, Record};

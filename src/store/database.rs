@@ -88,7 +88,13 @@ pub async fn committed_reader(
     })
 }
 
-/// What every pool shares: statement logging and the connect and acquire timeouts.
+/// A pooled Postgres connection idle longer than this is pinged before it is handed out (a
+/// server restart or a proxy may have closed it); a busy pool pays no round trip per acquire.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
+
+/// What every pool shares: statement logging and the connect and acquire timeouts. A SQLite
+/// connection is a file handle that cannot go stale, so it is never pinged before use; that
+/// saves a round trip to its worker thread on every transaction and every fetch.
 fn base_options(url: &str) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -96,6 +102,11 @@ fn base_options(url: &str) -> ConnectOptions {
         .sqlx_logging_level(STATEMENT_LOG_LEVEL)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30));
+    if url.starts_with("sqlite:") {
+        options.test_before_acquire(false);
+    } else {
+        options.test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
+    }
     options
 }
 

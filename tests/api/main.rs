@@ -21,6 +21,7 @@ mod redelivery;
 mod sla;
 mod tenant_ids;
 mod tool_failures;
+mod tool_overlap;
 mod tool_server;
 mod worker_type;
 mod wrong_step;

@@ -2,7 +2,8 @@
 //! and a small pack set written to a temporary CONFIG_DIR whose tools point at it.
 //!
 //! Paths: `/flaky` answers 503 to its first `fail_first` requests and then 200; `/slow` answers
-//! after two seconds; any other path answers 200 at once.
+//! after two seconds; `/wait` after 300 ms, counting how many requests it holds at once; any
+//! other path answers 200 at once.
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -28,7 +29,12 @@ pub struct Seen {
 struct ServerState {
     fail_first: usize,
     seen: Mutex<Vec<Seen>>,
+    /// Requests `/wait` holds now, and the most it held at once.
+    waiting: Mutex<(usize, usize)>,
 }
+
+/// How long `/wait` takes to answer.
+const WAIT_ANSWER: Duration = Duration::from_millis(300);
 
 pub struct ToolServer {
     pub port: u16,
@@ -42,6 +48,7 @@ impl ToolServer {
         let state = Arc::new(ServerState {
             fail_first,
             seen: Mutex::new(Vec::new()),
+            waiting: Mutex::new((0, 0)),
         });
         let listener = TcpListener::bind("127.0.0.1:0").expect("Failed to bind the tool server");
         let port = listener.local_addr().expect("a local address").port();
@@ -51,7 +58,7 @@ impl ToolServer {
                 .app_data(data.clone())
                 .default_service(web::to(answer))
         })
-        .workers(1)
+        .workers(2)
         .disable_signals()
         .listen(listener)
         .expect("Failed to listen")
@@ -72,6 +79,11 @@ impl ToolServer {
             .filter(|seen| seen.path == path)
             .cloned()
             .collect()
+    }
+
+    /// The most requests `/wait` held at once.
+    pub fn most_waiting_at_once(&self) -> usize {
+        self.state.waiting.lock().expect("the wait count").1
     }
 
     pub async fn stop(self) {
@@ -101,6 +113,16 @@ async fn answer(request: HttpRequest, state: web::Data<ServerState>) -> HttpResp
             actix_rt::time::sleep(SLOW_ANSWER).await;
             HttpResponse::Ok().json(json!({ "late": true }))
         }
+        "/wait" => {
+            {
+                let mut waiting = state.waiting.lock().expect("the wait count");
+                waiting.0 += 1;
+                waiting.1 = waiting.1.max(waiting.0);
+            }
+            actix_rt::time::sleep(WAIT_ANSWER).await;
+            state.waiting.lock().expect("the wait count").0 -= 1;
+            HttpResponse::Ok().json(json!({ "waited": true }))
+        }
         _ => HttpResponse::Ok().json(json!({ "ticket": "T-42", "attempt": earlier + 1 })),
     }
 }
@@ -120,11 +142,12 @@ pub fn write_lab_packs(port: u16) -> LabPacks {
         r#"name = "tool_lab"
 exception_types = [
   {{ name = "LAB_RETRY" }}, {{ name = "LAB_DISABLED" }}, {{ name = "LAB_SLOW" }},
-  {{ name = "LAB_PLAIN" }}, {{ name = "LAB_GHOST" }},
+  {{ name = "LAB_PLAIN" }}, {{ name = "LAB_GHOST" }}, {{ name = "LAB_WAIT" }},
 ]
 tools = [
   {{ name = "flaky_http", kind = "http", url = "http://127.0.0.1:{port}/flaky", timeout_ms = 2000 }},
   {{ name = "slow_http", kind = "http", url = "http://127.0.0.1:{port}/slow", timeout_ms = 200 }},
+  {{ name = "wait_http", kind = "http", url = "http://127.0.0.1:{port}/wait", timeout_ms = 5000 }},
   {{ name = "plain_http", kind = "http", url = "http://localhost:{port}/plain", timeout_ms = 2000 }},
   {{ name = "not_enabled", kind = "simulate", profile = "success" }},
 ]
@@ -151,6 +174,13 @@ conditions = {{ type = "LAB_SLOW" }}
 steps = [{{ action = "call_tool", tool = "slow_http" }}]
 
 [[playbooks]]
+id = "pb-lab-wait"
+name = "Wait"
+priority = 10
+conditions = {{ type = "LAB_WAIT" }}
+steps = [{{ action = "call_tool", tool = "wait_http" }}]
+
+[[playbooks]]
 id = "pb-lab-plain"
 name = "Plain"
 priority = 10
@@ -170,7 +200,7 @@ steps = [{{ action = "await_review" }}]
 name = "Lab"
 domain = "tool_lab"
 api_key_sha256 = "8676d15d94dabdd1283e6c407e2bb08a7b5c13b4e3667d4795c17172e080a3d4"
-enabled_tools = ["flaky_http", "slow_http", "plain_http"]
+enabled_tools = ["flaky_http", "slow_http", "plain_http", "wait_http"]
 
 [approval]
 confidence_threshold = 0.5

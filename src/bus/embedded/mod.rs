@@ -151,6 +151,7 @@ impl Bus for EmbeddedBus {
                     tp,
                     wakeup,
                     fallback_poll: self.fallback_poll,
+                    last_read: std::sync::Mutex::new(None),
                 }));
             }
         }

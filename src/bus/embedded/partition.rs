@@ -22,9 +22,27 @@ pub struct EmbeddedPartition {
     pub(super) tp: TopicPartition,
     pub(super) wakeup: tokio::sync::Mutex<watch::Receiver<u64>>,
     pub(super) fallback_poll: Duration,
+    /// The append generation the last read saw, and whether that read left rows behind (it
+    /// filled its page): with neither a newer generation nor rows left behind, a fetch waits
+    /// for the next append instead of reading nothing.
+    pub(super) last_read: std::sync::Mutex<Option<(u64, bool)>>,
 }
 
 impl EmbeddedPartition {
+    fn last_read(&self) -> Option<(u64, bool)> {
+        *self
+            .last_read
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn remember(&self, generation: u64, left_behind: bool) {
+        *self
+            .last_read
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((generation, left_behind));
+    }
+
     async fn read(&self, from: i64, max: usize) -> Result<Vec<Record>, BusError> {
         let sql = r#"SELECT log_offset, key, envelope FROM events
                      WHERE topic = $1 AND "partition" = $2 AND log_offset >= $3
@@ -80,17 +98,26 @@ impl PartitionSource for EmbeddedPartition {
 
     async fn fetch(&self, from: i64, max: usize, wait: Duration) -> Result<Vec<Record>, BusError> {
         let mut wakeup = self.wakeup.lock().await;
-        wakeup.borrow_and_update();
-        let records = self.read(from, max).await?;
-        if !records.is_empty() || wait.is_zero() {
-            return Ok(records);
+        let generation = *wakeup.borrow_and_update();
+        let worth_reading = self
+            .last_read()
+            .is_none_or(|(seen, left_behind)| left_behind || seen != generation);
+        if worth_reading || wait.is_zero() {
+            let records = self.read(from, max).await?;
+            self.remember(generation, records.len() == max);
+            if !records.is_empty() || wait.is_zero() {
+                return Ok(records);
+            }
         }
         let wait = wait.min(self.fallback_poll);
         tokio::select! {
             _ = wakeup.changed() => {}
             _ = tokio::time::sleep(wait) => {}
         }
-        self.read(from, max).await
+        let generation = *wakeup.borrow_and_update();
+        let records = self.read(from, max).await?;
+        self.remember(generation, records.len() == max);
+        Ok(records)
     }
 
     async fn commit(&self, position: i64) -> Result<(), BusError> {

@@ -5,18 +5,19 @@
 //! writers never deadlock), which makes rows visible in offset order. For Kafka the rows wait
 //! to be published (`published_at`).
 //!
-//! Appends are set-based: one statement per (topic, partition) for the offsets and one INSERT
-//! for all rows, whatever their number.
+//! Appends are set-based: one statement for the offsets of every partition touched (two on
+//! Postgres, which locks the partitions in order first) and one INSERT for all rows, whatever
+//! their number.
 
-use std::collections::{BTreeMap, HashMap};
+mod offsets;
+
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Value};
+use sea_orm::{ConnectionTrait, DbErr, Value};
 
-use super::embedded::signals::CHANNEL;
 use crate::envelope::Envelope;
-use crate::routing::slot_for;
 use crate::store::statement;
 
 /// An event to emit, with its destination topic.
@@ -121,7 +122,7 @@ pub async fn append(
         Placement::Log {
             partitions_of,
             notify_as,
-        } => Some(allocate_offsets(txn, partitions_of, notify_as, &rows).await?),
+        } => Some(offsets::allocate(txn, partitions_of, notify_as, &rows).await?),
         Placement::Outbox => None,
     };
     let now = Utc::now();
@@ -146,64 +147,6 @@ pub async fn append(
         start += chunk.len();
     }
     Ok(Appended { rows: appended })
-}
-
-/// Each row's (partition, offset): one UPDATE per (topic, partition), taken in (topic,
-/// partition) order so that two writers lock partition rows in the same order; within a
-/// partition, offsets follow the rows' order.
-async fn allocate_offsets(
-    txn: &impl ConnectionTrait,
-    partitions_of: &(dyn Fn(&str) -> u32 + Sync),
-    notify_as: Option<&str>,
-    rows: &[LogRow],
-) -> Result<Vec<(i32, i64)>, DbErr> {
-    let notify = match (notify_as, txn.get_database_backend()) {
-        (Some(instance), DbBackend::Postgres) => Some(instance),
-        _ => None,
-    };
-    let partitions: Vec<i32> = rows
-        .iter()
-        .map(|row| slot_for(&row.key, partitions_of(&row.topic) as usize) as i32)
-        .collect();
-    let mut groups: BTreeMap<(&str, i32), Vec<usize>> = BTreeMap::new();
-    for (index, row) in rows.iter().enumerate() {
-        groups
-            .entry((row.topic.as_str(), partitions[index]))
-            .or_default()
-            .push(index);
-    }
-    let mut positions = vec![(0, 0); rows.len()];
-    for ((topic, partition), members) in groups {
-        let count = members.len() as i64;
-        let mut values = vec![topic.into(), partition.into(), count.into()];
-        let sql = match notify {
-            // Delivered at commit, at most once per partition and transaction.
-            Some(instance) => {
-                values.push(instance.into());
-                format!(
-                    r#"UPDATE bus_partitions SET next_offset = next_offset + $3
-                       WHERE topic = $1 AND "partition" = $2
-                       RETURNING next_offset, pg_notify('{CHANNEL}', $4 || '/' || topic || '/' || "partition")"#
-                )
-            }
-            None => r#"UPDATE bus_partitions SET next_offset = next_offset + $3
-                       WHERE topic = $1 AND "partition" = $2 RETURNING next_offset"#
-                .to_owned(),
-        };
-        let end = txn
-            .query_one_raw(statement(txn, &sql, values))
-            .await?
-            .ok_or_else(|| {
-                DbErr::Custom(format!(
-                    "topic {topic} has no partition {partition}; was it created?"
-                ))
-            })?
-            .try_get::<i64>("", "next_offset")?;
-        for (ordinal, index) in members.into_iter().enumerate() {
-            positions[index] = (partition, end - count + ordinal as i64);
-        }
-    }
-    Ok(positions)
 }
 
 /// Inserts `rows` in one statement; returns their `seq`s in the rows' order (matched by event
