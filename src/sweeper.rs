@@ -10,7 +10,7 @@ use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
-use crate::bus::{outbox, Appended, Bus};
+use crate::bus::{outbox, Bus};
 use crate::config::kafka::SweeperSettings;
 use crate::metrics::Metrics;
 use crate::store::leases;
@@ -138,7 +138,7 @@ async fn sweep(
     let full = rows.len() == settings.batch_size;
     if !rows.is_empty() {
         let count = rows.len();
-        let report = bus.deliver(Appended { rows }).await.wait().await;
+        let report = bus.deliver_swept(rows).await;
         tracing::info!(
             rows = count,
             delivered = report.delivered,

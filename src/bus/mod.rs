@@ -161,4 +161,9 @@ pub trait Bus: Send + Sync {
     fn has_outbox(&self) -> bool {
         false
     }
+    /// Delivers rows a sweeper found unpublished and returns once they are marked published
+    /// too, so that its next pass does not find (and publish) them again.
+    async fn deliver_swept(&self, rows: Vec<AppendedRow>) -> DeliveryReport {
+        self.deliver(Appended { rows }).await.wait().await
+    }
 }

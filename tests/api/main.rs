@@ -8,6 +8,7 @@
 mod api_edges;
 mod bad_config;
 mod crash;
+mod dead_letter_copies;
 mod end_to_end;
 mod flow;
 mod full_chain;

@@ -19,7 +19,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use tokio::sync::mpsc;
 
 use super::log::{self, Appended, LogRow, Placement};
-use super::{AssignmentEvent, Bus, BusError, Delivery};
+use super::{AppendedRow, AssignmentEvent, Bus, BusError, Delivery, DeliveryReport};
 use crate::config::KafkaSettings;
 use crate::health::Health;
 use crate::metrics::Metrics;
@@ -76,6 +76,9 @@ pub(crate) fn physical_topic(settings: &KafkaSettings, topic: &str) -> String {
 /// librdkafka defaults this service changes, unless the operator sets them: after a broker
 /// outage a client retries its connection at most a second apart instead of ten, so work
 /// resumes within a second of the broker's return.
+/// How long the sweeper waits for the rows it published to be marked before its next pass.
+const SWEPT_MARK_DEADLINE: Duration = Duration::from_secs(30);
+
 const CLIENT_DEFAULTS: [(&str, &str); 2] = [
     ("reconnect.backoff.ms", "100"),
     ("reconnect.backoff.max.ms", "1000"),
@@ -184,6 +187,12 @@ impl Bus for KafkaBus {
 
     fn has_outbox(&self) -> bool {
         true
+    }
+
+    async fn deliver_swept(&self, rows: Vec<AppendedRow>) -> DeliveryReport {
+        let report = self.publisher.publish(rows).await.wait().await;
+        self.publisher.wait_marked(SWEPT_MARK_DEADLINE).await;
+        report
     }
 
     async fn ping(&self) -> bool {

@@ -121,6 +121,11 @@ impl KafkaPublisher {
         })
     }
 
+    /// Waits up to `deadline` until every acknowledged row is marked published.
+    pub async fn wait_marked(&self, deadline: Duration) {
+        self.marker.flush(deadline).await;
+    }
+
     /// Waits up to `deadline` for queued rows to be acknowledged and marked.
     pub async fn flush(&self, deadline: Duration) {
         let producer = self.producer.clone();
