@@ -1,7 +1,7 @@
 //! The dead-letter path: a `dead_letters` row, and the DeadLettered event on `exceptions.dlq`
 //! that the caller appends in the same transaction. A redelivery of the same (role, topic,
-//! partition, offset) adds nothing, nor does a second copy of an event (same event id, another
-//! offset: published twice after a crash) while its dead letter is pending; a replay arrives
+//! partition, offset) adds nothing, nor does a second copy of an event (same event id and bytes at
+//! another offset: published twice after a crash) while its dead letter is pending; a replay arrives
 //! at a new offset after its letter is marked replayed and gets its own row if it fails again.
 
 use chrono::{DateTime, Utc};
@@ -82,7 +82,7 @@ async fn insert_row(
                  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
                  WHERE $5 IS NULL OR NOT EXISTS (
                      SELECT 1 FROM dead_letters
-                     WHERE event_id = $5 AND role = $1 AND status = 'pending')
+                     WHERE event_id = $5 AND role = $1 AND status = 'pending' AND envelope = $9)
                  ON CONFLICT (role, topic, "partition", log_offset) DO NOTHING"#;
     let values = vec![
         letter.role.clone().into(),

@@ -1,6 +1,7 @@
 //! A second copy of a poison event (the same event id at another offset, as a publish repeated
 //! after a crash leaves) is not dead-lettered twice while its first letter is pending; once
-//! that letter is replayed, the event can fail again and get a letter of its own.
+//! that letter is replayed, the event can fail again and get a letter of its own. Another
+//! message that merely reuses the event id is no copy and keeps its own letter.
 
 use chrono::Utc;
 use exception_worker::store::dead_letters::{self, DeadLetter};
@@ -53,15 +54,20 @@ async fn a_second_copy_of_a_pending_poison_event_adds_no_letter(backend: Backend
     let first = record(&db, &letter_at(3)).await;
     let copy = record(&db, &letter_at(8)).await;
     let redelivered = record(&db, &letter_at(3)).await;
+    let mut different = letter_at(9);
+    different.envelope = r#"{"other":true}"#.to_owned();
+    let different_message = record(&db, &different).await;
 
-    // Assert
-    assert_eq!((first, copy, redelivered), (1, 0, 0));
+    // Assert: another message that reuses the event id is no copy: it keeps its own letter.
+    assert_eq!((first, copy, redelivered, different_message), (1, 0, 0, 1));
     let letters = dead_letters::list(&db, 10).await.expect("letters");
-    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(letters.len(), 2, "{letters:?}");
 
     // Act: replayed, the event fails again at a new offset.
     let txn = db.begin().await.expect("a transaction");
-    replay::replay(&txn, letters[0].id, Utc::now())
+    let first_letter = letters.iter().find(|letter| letter.offset == 3);
+    let first_letter = first_letter.expect("the first letter");
+    replay::replay(&txn, first_letter.id, Utc::now())
         .await
         .expect("a replay");
     txn.commit().await.expect("a commit");
@@ -69,5 +75,5 @@ async fn a_second_copy_of_a_pending_poison_event_adds_no_letter(backend: Backend
 
     // Assert
     assert_eq!(after_replay, 1);
-    assert_eq!(dead_letters::list(&db, 10).await.expect("letters").len(), 2);
+    assert_eq!(dead_letters::list(&db, 10).await.expect("letters").len(), 3);
 }
