@@ -1,5 +1,6 @@
-//! The only wiring place: `App::build` connects the database, prepares the schema, creates the
-//! bus and its topics, starts the overseer and the HTTP server, and returns the bound port.
+//! The only wiring place: `App::build` serves the probes at once, connects the database and
+//! the bus (waiting for them up to STARTUP_TIMEOUT_SECS), prepares the schema and the topics,
+//! starts the overseer and the HTTP server, and returns the bound port.
 
 use std::future::Future;
 use std::net::TcpListener;
@@ -12,6 +13,7 @@ use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
 
 use crate::bus::embedded::EmbeddedBus;
+use crate::bus::kafka::reachable::broker_answers;
 use crate::bus::kafka::KafkaBus;
 use crate::bus::Bus;
 use crate::clock::{Clock, SystemClock};
@@ -19,6 +21,7 @@ use crate::config::Settings;
 use crate::handler::group_commit::GroupCommit;
 use crate::handler::{FaultHook, HandlerDeps};
 use crate::health::Health;
+use crate::http::startup_server::StartupServer;
 use crate::http::{serve, BodyGate, HttpState};
 use crate::metrics::Metrics;
 use crate::model::{topics, RoleName};
@@ -26,6 +29,7 @@ use crate::overseer::{Overseer, RolePlan, Shutdown, ShutdownReport, SweeperPlan}
 use crate::packs::Packs;
 use crate::roles::{self, Role};
 use crate::sla_monitor::{SlaMonitor, StopMonitor};
+use crate::startup::StartupDeadline;
 use crate::store::database;
 use crate::tools::ToolRunner;
 
@@ -133,6 +137,49 @@ pub async fn open_bus(
     Ok(bus)
 }
 
+/// Connects the database and the bus, waiting for each (up to STARTUP_TIMEOUT_SECS) while it
+/// does not answer; readiness names the one waited for.
+async fn open_dependencies(
+    settings: &Settings,
+    metrics: &Metrics,
+    health: &Health,
+    instance: &str,
+) -> anyhow::Result<(DatabaseConnection, Arc<dyn Bus>)> {
+    let deadline = StartupDeadline::new(settings.tuning.startup_timeout);
+    let db = if settings.uses_sqlite() {
+        // A local file: nothing to wait for, and a bad path will not heal by itself.
+        database::connect(&settings.database_url, settings.db_max_connections).await?
+    } else {
+        let what = format!(
+            "the database at {} (DATABASE_URL)",
+            crate::config::redact_url_password(&settings.database_url)
+        );
+        deadline
+            .wait_for(health, &what, |_remaining| {
+                database::connect(&settings.database_url, settings.db_max_connections)
+            })
+            .await?
+    };
+    database::prepare_schema(&db, settings.run_migrations).await?;
+    health.set_database_reachable(true);
+    if let Some(kafka) = &settings.kafka {
+        let what = format!(
+            "the broker at {} (KAFKA_BOOTSTRAP_SERVERS)",
+            kafka.bootstrap_servers
+        );
+        deadline
+            .wait_for(health, &what, |remaining| {
+                broker_answers(kafka, remaining.min(BROKER_ASK_TIMEOUT))
+            })
+            .await?;
+    }
+    let bus = open_bus(settings, &db, metrics, health, instance).await?;
+    Ok((db, bus))
+}
+
+/// How long one start-up question to the broker may take.
+const BROKER_ASK_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// The sweeper's settings, when the bus publishes through an outbox.
 fn sweeper_plan(settings: &Settings, instance: &str) -> Option<SweeperPlan> {
     settings.kafka.as_ref().map(|kafka| SweeperPlan {
@@ -168,10 +215,21 @@ impl App {
         let metrics = Metrics::new().context("Failed to register metrics")?;
         let stale_after = Duration::from_secs(30).max(settings.tuning.commit_interval * 4);
         let health = Health::new(stale_after, settings.tuning.handler_timeout * 2);
-        let db = open_database(&settings).await?;
-        health.set_database_reachable(true);
+        let listener = match options.listener {
+            Some(listener) => listener,
+            None => crate::http::listener::bind(settings.http_addr)
+                .with_context(|| format!("Failed to bind HTTP_ADDR {}", settings.http_addr))?,
+        };
+        let http_port = listener
+            .local_addr()
+            .context("Failed to read the HTTP port")?
+            .port();
+        let probes = StartupServer::start(&listener, health.clone(), metrics.clone())
+            .context("Failed to serve the probes")?;
         let instance = instance_id();
-        let bus = open_bus(&settings, &db, &metrics, &health, &instance).await?;
+        let opened = open_dependencies(&settings, &metrics, &health, &instance).await;
+        probes.stop().await;
+        let (db, bus) = opened?;
         let group_commit = Arc::new(GroupCommit::new(
             db.clone(),
             bus.clone(),
@@ -231,15 +289,6 @@ impl App {
         });
         let sweeper = sweeper_plan(&settings, &instance);
         let overseer = Overseer::new(deps, plans, sweeper).start();
-        let listener = match options.listener {
-            Some(listener) => listener,
-            None => crate::http::listener::bind(settings.http_addr)
-                .with_context(|| format!("Failed to bind HTTP_ADDR {}", settings.http_addr))?,
-        };
-        let http_port = listener
-            .local_addr()
-            .context("Failed to read the HTTP port")?
-            .port();
         let state = HttpState {
             db: db.clone(),
             bus: bus.clone(),

@@ -27,6 +27,8 @@ pub struct Health {
 #[derive(Debug)]
 struct HealthInner {
     started: AtomicBool,
+    /// What start-up is waiting for, while it waits.
+    startup_stage: Mutex<Option<String>>,
     expected_subscriptions: AtomicUsize,
     subscriptions: AtomicUsize,
     database_reachable: AtomicBool,
@@ -50,6 +52,7 @@ impl Health {
         Self {
             inner: Arc::new(HealthInner {
                 started: AtomicBool::new(false),
+                startup_stage: Mutex::new(None),
                 expected_subscriptions: AtomicUsize::new(usize::MAX),
                 subscriptions: AtomicUsize::new(0),
                 database_reachable: AtomicBool::new(false),
@@ -71,7 +74,18 @@ impl Health {
     }
 
     pub fn set_started(&self) {
+        self.set_startup_stage(None);
         self.inner.started.store(true, Ordering::SeqCst);
+    }
+
+    /// Records what start-up is waiting for (readiness names it), or None when it waits for
+    /// nothing.
+    pub fn set_startup_stage(&self, stage: Option<String>) {
+        *self
+            .inner
+            .startup_stage
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = stage;
     }
 
     /// How many role consumers must subscribe before the process is ready.
@@ -182,7 +196,16 @@ impl Health {
     pub fn readiness(&self) -> ProbeReport {
         let mut reasons = Vec::new();
         if !self.inner.started.load(Ordering::SeqCst) {
-            reasons.push("starting".to_owned());
+            let stage = self
+                .inner
+                .startup_stage
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .clone();
+            reasons.push(match stage {
+                Some(stage) => format!("starting: {stage}"),
+                None => "starting".to_owned(),
+            });
         }
         let expected = self.inner.expected_subscriptions.load(Ordering::SeqCst);
         if self.inner.subscriptions.load(Ordering::SeqCst) < expected {

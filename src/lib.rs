@@ -39,6 +39,7 @@ pub mod replay;
 pub mod roles;
 pub mod routing;
 pub mod sla_monitor;
+pub mod startup;
 pub mod store;
 pub mod sweeper;
 pub mod telemetry;

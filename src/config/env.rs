@@ -29,6 +29,8 @@ pub struct EnvVars {
     pub data_dir: String,
     #[envconfig(from = "SHUTDOWN_TIMEOUT_SECS", default = "30")]
     pub shutdown_timeout_secs: String,
+    #[envconfig(from = "STARTUP_TIMEOUT_SECS", default = "60")]
+    pub startup_timeout_secs: String,
     #[envconfig(from = "LOG_FORMAT", default = "pretty")]
     pub log_format: String,
     #[envconfig(from = "RUN_MIGRATIONS", default = "true")]

@@ -17,6 +17,8 @@ pub struct TuningSettings {
     pub restart_limit: u32,
     pub restart_window: Duration,
     pub shutdown_timeout: Duration,
+    /// How long start-up waits for the database and the broker before it gives up.
+    pub startup_timeout: Duration,
     /// Dead-letter cap: the role stops when at least `dlq_cap_ratio` of the last
     /// `dlq_cap_window` records of a partition were dead-lettered.
     pub dlq_cap_window: usize,
@@ -46,6 +48,7 @@ impl Default for TuningSettings {
             restart_limit: 5,
             restart_window: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(30),
+            startup_timeout: Duration::from_secs(60),
             dlq_cap_window: 200,
             dlq_cap_ratio: 0.95,
             tenant_max_in_flight: 16,

@@ -289,6 +289,13 @@ impl Settings {
                 1,
                 3600,
             )),
+            startup_timeout: Duration::from_secs(parse_in_range(
+                &mut problems,
+                "STARTUP_TIMEOUT_SECS",
+                &env.startup_timeout_secs,
+                1,
+                3600,
+            )),
             max_buffered_per_partition: parse_in_range(
                 &mut problems,
                 "MAX_BUFFERED_PER_PARTITION",

@@ -7,6 +7,7 @@ mod dead_letters_api;
 mod exceptions_api;
 pub mod listener;
 mod probes;
+pub mod startup_server;
 mod steps_api;
 
 use std::net::TcpListener;
@@ -49,10 +50,15 @@ pub fn serve(
     state: HttpState,
     settings: &HttpSettings,
 ) -> std::io::Result<Server> {
+    let probe_state = web::Data::new(probes::ProbeState {
+        health: state.health.clone(),
+        metrics: state.metrics.clone(),
+    });
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(probe_state.clone())
             .route("/healthz", web::get().to(probes::healthz))
             .route("/readyz", web::get().to(probes::readyz))
             .route("/metrics", web::get().to(probes::metrics))

@@ -20,6 +20,7 @@ mod permanent_failures;
 mod poison;
 mod redelivery;
 mod sla;
+mod startup_waits;
 mod tenant_ids;
 mod tool_failures;
 mod tool_overlap;

@@ -8,6 +8,7 @@ mod group;
 mod marker;
 mod partition;
 pub mod publisher;
+pub mod reachable;
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -73,12 +74,12 @@ pub(crate) fn physical_topic(settings: &KafkaSettings, topic: &str) -> String {
     format!("{}{topic}", settings.topic_prefix)
 }
 
-/// librdkafka defaults this service changes, unless the operator sets them: after a broker
-/// outage a client retries its connection at most a second apart instead of ten, so work
-/// resumes within a second of the broker's return.
 /// How long the sweeper waits for the rows it published to be marked before its next pass.
 const SWEPT_MARK_DEADLINE: Duration = Duration::from_secs(30);
 
+/// librdkafka defaults this service changes, unless the operator sets them: after a broker
+/// outage a client retries its connection at most a second apart instead of ten, so work
+/// resumes within a second of the broker's return.
 const CLIENT_DEFAULTS: [(&str, &str); 2] = [
     ("reconnect.backoff.ms", "100"),
     ("reconnect.backoff.max.ms", "1000"),
