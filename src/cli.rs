@@ -1,23 +1,19 @@
-//! The commands behind the binary: `run` (the default), `migrate` and `ingest`. Configuration
-//! and pack problems are collected together so one start reports all of them.
+//! The commands behind the binary: `run` (the default), `check`, `migrate`, `ingest`, `bench`,
+//! `dlq` and `probe`. Configuration and pack problems are collected together so one start
+//! reports all of them.
 
-use std::io::BufRead;
 use std::sync::Arc;
 
 use anyhow::Context;
 
 use std::time::Duration;
 
-use crate::app::{instance_id, open_bus, open_database, App, AppOptions};
+use crate::app::{open_database, App, AppOptions};
 
 use crate::config::{Cli, Command, ConfigErrors, EnvVars, Settings};
-use crate::health::Health;
-use crate::metrics::Metrics;
+use crate::ingest_file::ingest_file;
 use crate::packs::Packs;
-use crate::{ingest, telemetry};
-
-/// Lines appended per transaction by `ingest`.
-const INGEST_BATCH: usize = 500;
+use crate::telemetry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
@@ -34,11 +30,11 @@ pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
     if let Command::Probe { endpoint } = &command {
         return probe(&env.http_addr, endpoint);
     }
-    let need_roles = matches!(command, Command::Run);
+    let need_roles = matches!(command, Command::Run | Command::Check);
     let settings = Settings::from_sources(&env, cli.roles.as_deref(), need_roles);
     let needs_packs = matches!(
         command,
-        Command::Run | Command::Ingest { .. } | Command::Bench { .. }
+        Command::Run | Command::Check | Command::Ingest { .. } | Command::Bench { .. }
     );
     let packs = needs_packs.then(|| Packs::load(std::path::Path::new(&env.config_dir)));
     let mut problems = match &settings {
@@ -60,6 +56,10 @@ pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
             "configuration could not be read".into(),
         ])));
     };
+    if let Command::Check = command {
+        println!("{}", check_report(&settings, packs.as_ref()));
+        return Ok(());
+    }
     telemetry::init(settings.log_format, std::io::stderr);
     let system = actix_rt::System::new();
     let result = run_on(&system, command, settings, packs);
@@ -94,7 +94,7 @@ fn run_on(
             system.block_on(run(settings, packs))?;
         }
         Command::Migrate => system.block_on(migrate(settings))?,
-        Command::Probe { .. } => {}
+        Command::Probe { .. } | Command::Check => {}
         Command::Bench {
             exceptions,
             rate,
@@ -168,70 +168,26 @@ async fn migrate(settings: Settings) -> Result<(), CommandError> {
     Ok(())
 }
 
-async fn ingest_file(
-    settings: Settings,
-    packs: Packs,
-    file: std::path::PathBuf,
-    tenant: String,
-) -> Result<(), CommandError> {
-    let Some(tenant_pack) = packs.tenant(&tenant) else {
-        let known: Vec<&str> = packs.tenant_ids().collect();
-        return Err(CommandError::BadInput(format!(
-            "unknown tenant '{tenant}' (known: {})",
-            known.join(", ")
-        )));
+/// What `check` prints once the environment and the packs are valid: what would run.
+fn check_report(settings: &Settings, packs: Option<&Packs>) -> String {
+    let roles: Vec<&str> = settings.roles.iter().map(|role| role.as_str()).collect();
+    let bus = match &settings.kafka {
+        Some(kafka) => format!("Kafka at {}", kafka.bootstrap_servers),
+        None => "embedded (in the database)".to_owned(),
     };
-    let pii_keys = packs.pii_keys(tenant_pack);
-    let reader: Box<dyn BufRead> = if file.as_os_str() == "-" {
-        Box::new(std::io::BufReader::new(std::io::stdin()))
-    } else {
-        let opened = std::fs::File::open(&file)
-            .with_context(|| format!("Failed to open {}", file.display()))?;
-        Box::new(std::io::BufReader::new(opened))
-    };
-    let now = chrono::Utc::now();
-    let mut envelopes = Vec::new();
-    let mut problems = Vec::new();
-    for (index, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("Failed to read {}", file.display()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match ingest::prepare(&tenant, pii_keys, line.as_bytes(), now) {
-            Ok(envelope) => envelopes.push(envelope),
-            Err(reason) => problems.push(format!("{}:{}: {reason}", file.display(), index + 1)),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(CommandError::BadInput(format!(
-            "nothing was ingested; {} line(s) are invalid:\n{}",
-            problems.len(),
-            problems.join("\n")
-        )));
-    }
-    let db = open_database(&settings).await?;
-    let metrics = Metrics::new().context("Failed to register metrics")?;
-    let health = Health::new(Duration::from_secs(60), Duration::from_secs(60));
-    let bus = open_bus(&settings, &db, &metrics, &health, &instance_id()).await?;
-    let total = envelopes.len();
-    let mut deliveries = Vec::new();
-    while !envelopes.is_empty() {
-        let rest = envelopes.split_off(envelopes.len().min(INGEST_BATCH));
-        let batch = std::mem::replace(&mut envelopes, rest);
-        let (accepted, delivery) = ingest::append(&db, bus.as_ref(), batch)
-            .await
-            .context("Failed to append exceptions")?;
-        for accepted in accepted {
-            println!("{}", serde_json::to_string(&accepted).unwrap_or_default());
-        }
-        deliveries.push(delivery);
-    }
-    for delivery in deliveries {
-        delivery.wait().await;
-    }
-    bus.close(settings.tuning.shutdown_timeout).await;
-    tracing::info!(total, tenant = %tenant, "Exceptions ingested.");
-    Ok(())
+    let tenants: Vec<&str> = packs
+        .map(|packs| packs.tenant_ids().collect())
+        .unwrap_or_default();
+    format!(
+        "configuration is valid\n  roles: {} (CONCURRENCY={})\n  database: {}\n  bus: {bus}\n  \
+         packs: {} tenant(s): {}\n  http: {}",
+        roles.join(", "),
+        settings.concurrency,
+        crate::config::redact_url_password(&settings.database_url),
+        tenants.len(),
+        tenants.join(", "),
+        settings.http_addr,
+    )
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -18,8 +18,7 @@ pub async fn run(settings: Settings, command: DlqCommand) -> anyhow::Result<()> 
     let db = open_database(&settings).await?;
     match command {
         DlqCommand::List { status, limit } => {
-            let status = (status != "all").then_some(status.as_str());
-            for letter in dead_letters::list_with_status(&db, status, limit).await? {
+            for letter in dead_letters::list_with_status(&db, status.stored(), limit).await? {
                 println!("{}", serde_json::to_string(&letter)?);
             }
         }
@@ -42,12 +41,15 @@ pub async fn run(settings: Settings, command: DlqCommand) -> anyhow::Result<()> 
                 (None, true) => replay::pending_ids(&db, REPLAY_ALL_LIMIT).await?,
                 (None, false) => anyhow::bail!("give a dead letter id, or --all"),
             };
+            let bar = crate::progress::bar(ids.len() as u64, "replaying");
             let mut deliveries = Vec::with_capacity(ids.len());
             for id in &ids {
                 deliveries
                     .push(replay_dead_letter(&db, bus.as_ref(), *id, chrono::Utc::now()).await?);
                 println!("{{\"replayed\":{id}}}");
+                bar.inc(1);
             }
+            bar.finish_and_clear();
             for delivery in deliveries {
                 delivery.wait().await;
             }

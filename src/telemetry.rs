@@ -27,6 +27,14 @@ impl FromStr for LogFormat {
     }
 }
 
+/// Colour only for a person at a terminal: not when stderr is a pipe or a file, nor when
+/// NO_COLOR is set (https://no-color.org).
+fn colour_wanted() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        && std::io::stderr().is_terminal()
+}
+
 /// Installs the global subscriber writing to `sink`. Safe to call more than once (later calls
 /// are ignored), so tests can call it freely.
 pub fn init<W>(format: LogFormat, sink: W)
@@ -42,6 +50,7 @@ where
         });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour_wanted())
         .with_writer(sink);
     let installed = match format {
         LogFormat::Json => tracing::subscriber::set_global_default(

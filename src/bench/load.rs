@@ -128,9 +128,12 @@ pub async fn wait_until_terminal(
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
     let sql = done_sql(stage);
+    let bar = crate::progress::bar(expected as u64, "done");
     loop {
         let done = count(app, &sql, run_id).await?;
+        bar.set_position(u64::try_from(done).unwrap_or_default());
         if done >= i64::try_from(expected).unwrap_or(i64::MAX) {
+            bar.finish_and_clear();
             return Ok(());
         }
         if Instant::now() > deadline {

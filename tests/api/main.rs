@@ -14,6 +14,7 @@ mod flow;
 mod full_chain;
 mod health;
 mod http_tool;
+mod ingest_command;
 mod ordering;
 mod panics;
 mod permanent_failures;
