@@ -45,6 +45,9 @@ RUN mkdir -p src entity/src migration/src benches \
 
 # The sources of every crate the binary is built from (the packs under config/ are read at run
 # time and copied into the runtime stage).
+# The commit this image is built from, for the build_info metric:
+#   docker build --build-arg GIT_COMMIT=$(git rev-parse --short=12 HEAD) .
+ARG GIT_COMMIT=unknown
 COPY src src
 COPY entity/src entity/src
 COPY migration/src migration/src

@@ -30,7 +30,7 @@ use crate::packs::Packs;
 use crate::roles::{self, Role};
 use crate::sla_monitor::{SlaMonitor, StopMonitor};
 use crate::startup::StartupDeadline;
-use crate::store::database;
+use crate::store::{database, pool_stats};
 use crate::tools::ToolRunner;
 
 /// Readiness follows whether the database takes a write: a full disk answers reads and refuses
@@ -212,7 +212,12 @@ impl App {
         packs: Arc<Packs>,
         options: AppOptions,
     ) -> anyhow::Result<App> {
-        let metrics = Metrics::new().context("Failed to register metrics")?;
+        let metrics = if settings.metrics_include_tenant_id {
+            Metrics::with_tenant_labels(packs.tenant_ids().map(str::to_owned).collect())
+        } else {
+            Metrics::new()
+        }
+        .context("Failed to register metrics")?;
         let stale_after = Duration::from_secs(30).max(settings.tuning.commit_interval * 4);
         let health = Health::new(stale_after, settings.tuning.handler_timeout * 2);
         let listener = match options.listener {
@@ -304,8 +309,12 @@ impl App {
             serve(listener, state, &settings.http).context("Failed to start the HTTP server")?;
         let server_handle = server.handle();
         let server_task = actix_rt::spawn(server);
-        let probe_task =
-            actix_rt::spawn(probe_dependencies(db.clone(), bus.clone(), health.clone()));
+        let probe_task = actix_rt::spawn(probe_dependencies(
+            db.clone(),
+            bus.clone(),
+            health.clone(),
+            metrics.clone(),
+        ));
         health.set_started();
         tracing::info!(http_port, roles = ?settings.roles, concurrency = settings.concurrency, "exception-worker started.");
         Ok(App {
@@ -376,7 +385,12 @@ impl App {
     }
 }
 
-async fn probe_dependencies(db: DatabaseConnection, bus: Arc<dyn Bus>, health: Health) {
+async fn probe_dependencies(
+    db: DatabaseConnection,
+    bus: Arc<dyn Bus>,
+    health: Health,
+    metrics: Metrics,
+) {
     loop {
         let reachable = database::ping(&db).await;
         if !reachable {
@@ -391,6 +405,20 @@ async fn probe_dependencies(db: DatabaseConnection, bus: Arc<dyn Bus>, health: H
             tracing::warn!("Broker unreachable; readiness is false until it answers.");
         }
         health.set_broker_reachable(broker);
+        if let Some(pool) = pool_stats::sample(&db).await {
+            metrics
+                .db_pool_connections
+                .with_label_values(&["idle"])
+                .set(i64::from(pool.idle));
+            metrics
+                .db_pool_connections
+                .with_label_values(&["in_use"])
+                .set(i64::from(pool.in_use));
+            metrics.db_pool_max.set(i64::from(pool.max));
+            if let Some(acquire) = pool.acquire {
+                metrics.db_acquire_seconds.set(acquire.as_secs_f64());
+            }
+        }
         crate::memory::give_back_free_memory();
         actix_rt::time::sleep(DATABASE_PROBE_INTERVAL).await;
     }

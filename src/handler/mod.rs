@@ -154,7 +154,7 @@ async fn process_decoded(
             Ok(AttemptOutcome::Processed(appended)) => {
                 let delivery = deps.bus.deliver(appended).await;
                 let outcome = Outcome::Processed;
-                finish(deps, role_name, &envelope.event_type, outcome, started);
+                finish(deps, role_name, envelope, outcome, started);
                 return Handled::new(outcome, delivery);
             }
             Ok(AttemptOutcome::Duplicate) => {
@@ -169,7 +169,7 @@ async fn process_decoded(
                 {
                     Ok(delivery) => {
                         let outcome = Outcome::Duplicate;
-                        finish(deps, role_name, &envelope.event_type, outcome, started);
+                        finish(deps, role_name, envelope, outcome, started);
                         return Handled::new(outcome, delivery);
                     }
                     Err(error) => AttemptFailure::from(error),
@@ -244,14 +244,17 @@ async fn attempt_isolated(
 fn finish(
     deps: &HandlerDeps,
     role: RoleName,
-    event_type: &str,
+    envelope: &Envelope,
     outcome: Outcome,
     started: Instant,
 ) {
+    let event_type = envelope.event_type.as_str();
     deps.metrics
         .events_processed
         .with_label_values(&[role.as_str(), event_type, outcome.as_str()])
         .inc();
+    deps.metrics
+        .tenant_event(role.as_str(), Some(&envelope.tenant_id), outcome.as_str());
     deps.metrics
         .processing_seconds
         .with_label_values(&[role.as_str()])
@@ -313,5 +316,8 @@ async fn dead_letter(
         .events_processed
         .with_label_values(&[role.as_str(), event_type, Outcome::DeadLettered.as_str()])
         .inc();
+    let tenant = envelope.map(|envelope| envelope.tenant_id.as_str());
+    deps.metrics
+        .tenant_event(role.as_str(), tenant, Outcome::DeadLettered.as_str());
     Handled::new(Outcome::DeadLettered, delivery)
 }

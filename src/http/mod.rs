@@ -7,6 +7,7 @@ mod dead_letters_api;
 mod exceptions_api;
 pub mod listener;
 mod probes;
+mod request_metrics;
 pub mod startup_server;
 mod steps_api;
 
@@ -59,6 +60,7 @@ pub fn serve(
         App::new()
             .app_data(state.clone())
             .app_data(probe_state.clone())
+            .wrap(from_fn(request_metrics::observe))
             .route("/healthz", web::get().to(probes::healthz))
             .route("/readyz", web::get().to(probes::readyz))
             .route("/metrics", web::get().to(probes::metrics))

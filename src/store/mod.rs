@@ -6,6 +6,7 @@ pub mod dead_letters;
 pub mod exceptions;
 pub mod feedback;
 pub mod leases;
+pub mod pool_stats;
 pub mod processed;
 pub mod replay;
 pub mod sla;

@@ -104,7 +104,10 @@ impl Setup {
     pub async fn spawn(self) -> TestApp {
         let env = EnvVars::init_from_hashmap(&self.env).expect("Failed to read the test env");
         let settings = if self.env.contains_key("KAFKA_BOOTSTRAP_SERVERS") {
-            let passthrough = Cluster::passthrough();
+            let mut passthrough = Cluster::passthrough();
+            passthrough.extend(exception_worker::config::kafka::passthrough_from_env(
+                self.env.clone().into_iter(),
+            ));
             Settings::from_sources_with(&env, &passthrough, self.roles.as_deref(), true)
         } else {
             Settings::from_sources(&env, self.roles.as_deref(), true)

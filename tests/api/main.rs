@@ -15,6 +15,7 @@ mod full_chain;
 mod health;
 mod http_tool;
 mod ingest_command;
+mod metrics_families;
 mod ordering;
 mod panics;
 mod permanent_failures;

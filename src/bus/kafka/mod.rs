@@ -9,6 +9,7 @@ mod marker;
 mod partition;
 pub mod publisher;
 pub mod reachable;
+mod stats;
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -27,11 +28,12 @@ use crate::metrics::Metrics;
 use group::GroupHandle;
 use marker::Marker;
 use publisher::KafkaPublisher;
+use stats::StatsContext;
 
 pub struct KafkaBus {
     settings: KafkaSettings,
     db: DatabaseConnection,
-    producer: FutureProducer,
+    producer: FutureProducer<StatsContext>,
     publisher: KafkaPublisher,
     metrics: Metrics,
     health: Health,
@@ -49,7 +51,8 @@ impl KafkaBus {
         health: Health,
         drain_deadline: Duration,
     ) -> Result<Self, BusError> {
-        let producer: FutureProducer = producer_config(&settings).create()?;
+        let producer: FutureProducer<StatsContext> =
+            producer_config(&settings).create_with_context(StatsContext::new(metrics.clone()))?;
         let publisher = KafkaPublisher::new(
             producer.clone(),
             settings.topic_prefix.clone(),
@@ -100,10 +103,11 @@ pub(crate) fn base_config(settings: &KafkaSettings) -> ClientConfig {
 
 /// Producer defaults the operator may override: a row is retried until delivered (an infinite
 /// message timeout, so a broker outage never drops a row while later rows of its partition go
-/// through), and the queue is bounded so an outage pushes back on the handlers instead of
-/// growing memory.
-const PRODUCER_DEFAULTS: [(&str, &str); 3] = [
+/// through), the queue is bounded so an outage pushes back on the handlers instead of
+/// growing memory, and statistics (queue, broker round trips) reach the metrics every 15 s.
+const PRODUCER_DEFAULTS: [(&str, &str); 4] = [
     ("linger.ms", "2"),
+    ("statistics.interval.ms", "15000"),
     ("message.timeout.ms", "0"),
     ("queue.buffering.max.kbytes", "65536"),
 ];

@@ -26,6 +26,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use super::marker::Marker;
+use super::stats::StatsContext;
 use crate::bus::{AppendedRow, Delivery, DeliveryReport};
 use crate::metrics::Metrics;
 
@@ -33,7 +34,7 @@ use crate::metrics::Metrics;
 const QUEUE_FULL_PAUSE: Duration = Duration::from_millis(2);
 
 pub struct KafkaPublisher {
-    producer: FutureProducer,
+    producer: FutureProducer<StatsContext>,
     topic_prefix: String,
     marker: Marker,
     metrics: Metrics,
@@ -41,7 +42,7 @@ pub struct KafkaPublisher {
 
 impl KafkaPublisher {
     pub fn new(
-        producer: FutureProducer,
+        producer: FutureProducer<StatsContext>,
         topic_prefix: String,
         marker: Marker,
         metrics: Metrics,

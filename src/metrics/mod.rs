@@ -1,15 +1,44 @@
 //! Every metric of the process, declared once with its name and help text, in a registry owned
 //! by the app (not a global, so several apps can live in one test process). Labels stay bounded:
-//! role, topic, partition, event type, outcome; never ids.
+//! role, topic, partition, event type, outcome, route, status, broker, a known tenant; never ids.
+//! The standard `process_*` families come from a registry of their own, without our prefix.
+
+mod tenants;
+
+use std::collections::BTreeSet;
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
-    IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+pub use self::tenants::TenantLabels;
+
+/// The version of this build, and the commit it was built from when the build knew it
+/// (GIT_COMMIT in the build's environment).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const GIT_COMMIT: &str = match option_env!("GIT_COMMIT") {
+    Some(commit) => commit,
+    None => "unknown",
 };
 
 #[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
+    /// `process_*`, unprefixed as every exporter names them.
+    process_registry: Registry,
+    pub build_info: IntGaugeVec,
+    pub http_requests: IntCounterVec,
+    pub http_seconds: HistogramVec,
+    pub db_pool_connections: IntGaugeVec,
+    pub db_pool_max: IntGauge,
+    pub db_acquire_seconds: Gauge,
+    pub kafka_broker_rtt_seconds: GaugeVec,
+    pub kafka_producer_queue_messages: IntGauge,
+    pub kafka_producer_queue_bytes: IntGauge,
+    /// Per-tenant events, only under METRICS_INCLUDE_TENANT_ID=true.
+    pub tenant_events: IntCounterVec,
+    pub tenant_labels: TenantLabels,
     pub events_processed: IntCounterVec,
     pub processing_seconds: HistogramVec,
     pub group_commit_events: Histogram,
@@ -35,8 +64,44 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
+        Self::with_tenants(TenantLabels::off())
+    }
+
+    /// The metrics, with a tenant label on `tenant_events_processed_total` for `tenants`.
+    pub fn with_tenant_labels(tenants: BTreeSet<String>) -> Result<Self, prometheus::Error> {
+        Self::with_tenants(TenantLabels::for_tenants(tenants))
+    }
+
+    fn with_tenants(tenant_labels: TenantLabels) -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("exception_worker".to_owned()), None)?;
+        let process_registry = Registry::new();
+        #[cfg(target_os = "linux")]
+        process_registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
         let metrics = Self {
+            process_registry,
+            build_info: IntGaugeVec::new(Opts::new("build_info", "Always 1: the version and the git commit of this build."), &["version", "git_commit"])?,
+            http_requests: IntCounterVec::new(
+                Opts::new("http_requests_total", "HTTP requests answered, by route pattern, method and status."),
+                &["route", "method", "status"],
+            )?,
+            http_seconds: HistogramVec::new(
+                HistogramOpts::new("http_request_duration_seconds", "Time to answer an HTTP request, by route pattern and method.")
+                    .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),
+                &["route", "method"],
+            )?,
+            db_pool_connections: IntGaugeVec::new(Opts::new("db_pool_connections", "Database pool connections, by state (idle, in_use)."), &["state"])?,
+            db_pool_max: IntGauge::new("db_pool_max_connections", "The database pool's size limit (DB_MAX_CONNECTIONS; 1 on SQLite).")?,
+            db_acquire_seconds: Gauge::new("db_pool_acquire_seconds", "How long the last health probe waited for a pooled connection (sampled every 2 s).")?,
+            kafka_broker_rtt_seconds: GaugeVec::new(Opts::new("kafka_broker_rtt_seconds", "Mean round trip to each broker over the last statistics interval (librdkafka)."), &["broker"])?,
+            kafka_producer_queue_messages: IntGauge::new("kafka_producer_queue_messages", "Messages in the producer's queue, waiting to be sent or acknowledged (librdkafka).")?,
+            kafka_producer_queue_bytes: IntGauge::new("kafka_producer_queue_bytes", "Bytes in the producer's queue (librdkafka).")?,
+            tenant_events: IntCounterVec::new(
+                Opts::new("tenant_events_processed_total", "Events handled, by role, tenant and outcome; only with METRICS_INCLUDE_TENANT_ID=true, and only for tenants of the packs (others count as \"other\")."),
+                &["role", "tenant", "outcome"],
+            )?,
+            tenant_labels,
             events_processed: IntCounterVec::new(
                 Opts::new("events_processed_total", "Events handled, by role, event type and outcome (processed, duplicate, dead_lettered)."),
                 &["role", "event_type", "outcome"],
@@ -80,6 +145,10 @@ impl Metrics {
             registry,
         };
         metrics.register_all()?;
+        metrics
+            .build_info
+            .with_label_values(&[VERSION, GIT_COMMIT])
+            .set(1);
         Ok(metrics)
     }
 
@@ -119,6 +188,26 @@ impl Metrics {
             .register(Box::new(self.outbox_publish_failures.clone()))?;
         self.registry.register(Box::new(self.rebalances.clone()))?;
         self.registry.register(Box::new(self.sla_flags.clone()))?;
+        self.registry.register(Box::new(self.build_info.clone()))?;
+        self.registry
+            .register(Box::new(self.http_requests.clone()))?;
+        self.registry
+            .register(Box::new(self.http_seconds.clone()))?;
+        self.registry
+            .register(Box::new(self.db_pool_connections.clone()))?;
+        self.registry.register(Box::new(self.db_pool_max.clone()))?;
+        self.registry
+            .register(Box::new(self.db_acquire_seconds.clone()))?;
+        self.registry
+            .register(Box::new(self.kafka_broker_rtt_seconds.clone()))?;
+        self.registry
+            .register(Box::new(self.kafka_producer_queue_messages.clone()))?;
+        self.registry
+            .register(Box::new(self.kafka_producer_queue_bytes.clone()))?;
+        if self.tenant_labels.enabled() {
+            self.registry
+                .register(Box::new(self.tenant_events.clone()))?;
+        }
         Ok(())
     }
 
@@ -141,6 +230,15 @@ impl Metrics {
         self.assigned_partitions.with_label_values(&[role]);
     }
 
+    /// Counts one handled event of `tenant` when tenant labels are on.
+    pub fn tenant_event(&self, role: &str, tenant: Option<&str>, outcome: &str) {
+        if let Some(tenant) = self.tenant_labels.label(tenant) {
+            self.tenant_events
+                .with_label_values(&[role, tenant, outcome])
+                .inc();
+        }
+    }
+
     /// The SLA flag series, at zero, for a process that runs the SLA monitor.
     pub fn initialise_sla(&self) {
         for kind in ["imminent", "breached"] {
@@ -151,7 +249,9 @@ impl Metrics {
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut buffer = Vec::new();
-        if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+        let mut families = self.registry.gather();
+        families.extend(self.process_registry.gather());
+        if let Err(error) = TextEncoder::new().encode(&families, &mut buffer) {
             tracing::warn!(%error, "Failed to encode metrics.");
         }
         String::from_utf8(buffer).unwrap_or_default()
