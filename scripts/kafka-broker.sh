@@ -17,8 +17,12 @@
 #   PYTHON                      interpreter used to create the venv (default: python3)
 #   KAFKA_BROKER_START_TIMEOUT  seconds to wait for the port to accept connections (default: 20)
 #
-# Clients must use a short session.timeout.ms (e.g. 6000): tansu answers JoinGroup only after half
-# of it. See shared/BROKER.md.
+# What callers must know about tansu:
+# - It answers a JoinGroup only after half of the group's session.timeout.ms, so every join and
+#   rebalance takes that long: clients use a short one (the tests: KAFKA_SESSION_TIMEOUT_MS=6000).
+# - Its ListOffsets answer is the last batch's base offset + 1, which undercounts records produced
+#   in batches: count a topic's records by reading it, not from its end offsets.
+# - Storage is in memory (--storage-engine memory://tansu/): stopping the broker loses every topic.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

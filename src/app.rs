@@ -189,7 +189,8 @@ fn sweeper_plan(settings: &Settings, instance: &str) -> Option<SweeperPlan> {
 }
 
 /// Transactions that may be open at once for group commit: one on SQLite (one writer), half
-/// the pool on Postgres, so the other half serves reads, the relay and the API.
+/// the pool on Postgres, so the other half serves reads, the marking of published rows and the
+/// API.
 fn group_commit_lanes(settings: &Settings) -> usize {
     if settings.uses_sqlite() {
         1

@@ -1,6 +1,6 @@
-//! The role consumer (the `Source` of the design): subscribes one role's group to its topics,
-//! starts a supervised partition worker per assigned partition, drains them on revoke and on
-//! shutdown, and restarts a worker that stopped on its own, with backoff and a restart limit.
+//! The role consumer: subscribes one role's group to its topics, starts a supervised partition
+//! worker per assigned partition, drains them on revoke and on shutdown, and restarts a worker
+//! that stopped on its own, with backoff and a restart limit.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;

@@ -1,5 +1,6 @@
-//! The event envelope of DESIGN section 6: decoding with every rejection reasoned, encoding,
-//! and the partition key. Decoding never panics and never allocates past `MAX_ENVELOPE_BYTES`.
+//! The event envelope every event travels in (docs/architecture.md, "The envelope"): decoding
+//! with every rejection reasoned, encoding, and the partition key. Decoding never panics and
+//! never allocates past `MAX_ENVELOPE_BYTES`.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};

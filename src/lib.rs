@@ -1,17 +1,25 @@
 //! exception-worker: the asynchronous worker tier of an exception-processing platform.
+//! docs/architecture.md describes how the parts fit together.
 //!
 //! # Layout
-//! - `app`: the only wiring place (`App::build` returns the bound HTTP port).
+//! - `app`: the only wiring place (`App::build` returns the bound HTTP port); `cli`,
+//!   `dlq_command`, `bench`: the subcommands.
 //! - `config`: environment and flags, validated all at once.
 //! - `overseer` -> `consumer` -> `partition`: the actor tree (root supervisor, one consumer
-//!   per role, one worker per assigned partition); `pool` + `handler`: CONCURRENCY handler
-//!   actors per role and the mechanics around one event.
+//!   per consumer role, one worker per assigned partition); `pool` + `handler`: CONCURRENCY
+//!   handler actors per role on the shared `handler_threads`, and the mechanics around one
+//!   event (group commit included). `sweeper`: the outbox sweeper the overseer runs on Kafka.
+//!   `sla_monitor`: the SLA monitor, started by `app` beside the overseer.
 //! - `offsets`: the watermark. `routing`: stable key hashing.
-//! - `bus`: the seam between actors and the log (embedded in-database bus).
+//! - `bus`: the seam between actors and the log, with its two implementations: the embedded
+//!   in-database bus and the Kafka bus (the `events` table as outbox, published on commit).
+//! - `envelope`, `model`: the event envelope; roles, topics, event types and statuses.
 //! - `roles`: business rules per role; `packs`: the rule packs they apply; `normalize`: intake's
-//!   pure normaliser.
-//! - `store`: queries over the entities; `ingest`: accepting raw exceptions.
-//! - `http`: probes, metrics and the tenant API. `health`, `metrics`, `telemetry`: observing it.
+//!   pure normaliser; `tools`: the tool runner.
+//! - `store`: queries over the entities; `ingest`: accepting raw exceptions; `replay`:
+//!   replaying dead letters.
+//! - `http`: probes, metrics and the API. `health`, `metrics`, `telemetry`: observing it;
+//!   `memory`: giving freed memory back; `clock`: the injectable clock.
 pub mod app;
 pub mod bench;
 pub mod bus;

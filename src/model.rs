@@ -164,7 +164,8 @@ impl FromStr for RoleName {
     }
 }
 
-/// Topic names of DESIGN section 5.
+/// Topic names, as the embedded bus stores them and as Kafka names them after
+/// KAFKA_TOPIC_PREFIX. Who consumes and emits what: docs/roles-and-packs.md.
 pub mod topics {
     pub const INGESTED: &str = "exceptions.ingested";
     pub const NORMALIZED: &str = "exceptions.normalized";

@@ -36,7 +36,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub headers: Option<String>,
     pub created_at: DateTimeUtc,
-    /// Set by the relay once the event has been handed to the bus.
+    /// When the event was on the bus: at append for the embedded log; once the broker
+    /// acknowledged it for the Kafka outbox (None until then).
     pub published_at: Option<DateTimeUtc>,
     /// 0 for the original; n for the n-th replay of the same event.
     #[sea_orm(unique_key = "event_replay")]

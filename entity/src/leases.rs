@@ -1,4 +1,4 @@
-//! `leases`: named, time-limited leadership leases (e.g. which instance runs the relay).
+//! `leases`: named, time-limited leadership leases (e.g. which instance runs the outbox sweeper).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};

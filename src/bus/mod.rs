@@ -1,7 +1,10 @@
 //! The bus seam: how partitions are assigned to a consumer group, read in offset order and
 //! committed, how a transaction appends the events it emits, and how they are delivered once it
-//! committed. Two implementations share every actor, handler and test: the embedded bus (the
-//! `events` table is the log) and Kafka (the `events` table is the outbox, published on commit).
+//! committed. Two implementations sit behind it, and every actor and handler works with either:
+//! `embedded` (the `events` table is the log) and `kafka` (the `events` table is the outbox,
+//! published on commit). `log` appends to the `events` table for both, `outbox` reads it as the
+//! Kafka bus's outbox, and `transact` (`write_and_emit`) is how writers outside the handlers
+//! commit state and events together. docs/architecture.md describes the delivery guarantees.
 
 pub mod embedded;
 pub mod kafka;

@@ -1,5 +1,5 @@
-//! Policy rules (DESIGN §5): pick the best matching playbook (domain + tenant) and decide
-//! whether a person must approve it, or escalate. Pure.
+//! Policy rules (docs/roles-and-packs.md, "Role rules"): pick the best matching playbook
+//! (domain + tenant) and decide whether a person must approve it, or escalate. Pure.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -1,5 +1,6 @@
-//! Triage rules (DESIGN §5): the exception type (given or inferred), its severity by
-//! precedence, a confidence and the evidence behind them, and the SLA deadline. Pure.
+//! Triage rules (docs/roles-and-packs.md, "Role rules"): the exception type (given or
+//! inferred), its severity by precedence, a confidence and the evidence behind them, and the SLA
+//! deadline. Pure.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;

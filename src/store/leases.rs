@@ -1,5 +1,5 @@
 //! Leases: one holder at a time for work that must not run twice across replicas (the outbox
-//! relay, the SLA monitor). A lease is taken when free or expired, and renewed by its holder.
+//! sweeper, the SLA monitor). A lease is taken when free or expired, and renewed by its holder.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};

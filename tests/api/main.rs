@@ -1,9 +1,10 @@
 //! The integration tests: one binary that drives the real app (HTTP on port 0, actors, embedded
-//! bus) on a fresh SQLite file and a fresh Postgres database per test; the issue-4 scenarios
-//! also run on Kafka + Postgres (`kafka_postgres`: a topic prefix and consumer groups of the
-//! test's own on TEST_KAFKA_BOOTSTRAP_SERVERS). Quiet unless TEST_LOG is set; the Postgres
-//! variants need TEST_DATABASE_URL and the Kafka ones TEST_KAFKA_BOOTSTRAP_SERVERS too (they
-//! skip without them, and fail under CI=true). The harness is the test-support crate's.
+//! bus) on a fresh SQLite file and a fresh Postgres database per test; the scenarios listed
+//! with `on_all_backends!` also run on Kafka + Postgres (`kafka_postgres`: a topic prefix and
+//! consumer groups of the test's own on TEST_KAFKA_BOOTSTRAP_SERVERS). Quiet unless TEST_LOG is
+//! set; the Postgres variants need TEST_DATABASE_URL and the Kafka ones
+//! TEST_KAFKA_BOOTSTRAP_SERVERS too (they skip without them, and fail under CI=true). The
+//! harness is the test-support crate's.
 
 mod api_edges;
 mod bad_config;

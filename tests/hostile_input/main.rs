@@ -1,6 +1,6 @@
-//! Hostile-input property tests (issue 5, item 6): the envelope decoder, the pack rule
-//! evaluator and the raw-payload normaliser never panic, never allocate without bound, and
-//! give a reason for every rejection. Pure functions only: no database, broker or network.
+//! Hostile-input property tests: the envelope decoder, the pack rule evaluator and the
+//! raw-payload normaliser never panic, never allocate without bound, and give a reason for every
+//! rejection. Pure functions only: no database, broker or network.
 
 mod envelope;
 mod limits;
