@@ -25,7 +25,7 @@ use crate::http::startup_server::StartupServer;
 use crate::http::{serve, BodyGate, HttpState};
 use crate::metrics::Metrics;
 use crate::model::{topics, RoleName};
-use crate::overseer::{Overseer, RolePlan, Shutdown, ShutdownReport, SweeperPlan};
+use crate::overseer::{MaintenancePlan, Overseer, RolePlan, Shutdown, ShutdownReport};
 use crate::packs::Packs;
 use crate::roles::{self, Role};
 use crate::sla_monitor::{SlaMonitor, StopMonitor};
@@ -180,12 +180,13 @@ async fn open_dependencies(
 /// How long one start-up question to the broker may take.
 const BROKER_ASK_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The sweeper's settings, when the bus publishes through an outbox.
-fn sweeper_plan(settings: &Settings, instance: &str) -> Option<SweeperPlan> {
-    settings.kafka.as_ref().map(|kafka| SweeperPlan {
+/// The maintenance actors' settings: the sweeper when the bus publishes through an outbox.
+fn maintenance_plan(settings: &Settings, instance: &str) -> MaintenancePlan {
+    MaintenancePlan {
         instance_id: instance.to_owned(),
-        settings: kafka.sweeper.clone(),
-    })
+        sweeper: settings.kafka.as_ref().map(|kafka| kafka.sweeper.clone()),
+        retention: settings.retention.clone(),
+    }
 }
 
 /// Transactions that may be open at once for group commit: one on SQLite (one writer), half
@@ -293,8 +294,8 @@ impl App {
             )
             .start()
         });
-        let sweeper = sweeper_plan(&settings, &instance);
-        let overseer = Overseer::new(deps, plans, sweeper).start();
+        let maintenance = maintenance_plan(&settings, &instance);
+        let overseer = Overseer::new(deps, plans, maintenance).start();
         let state = HttpState {
             db: db.clone(),
             bus: bus.clone(),

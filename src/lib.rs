@@ -46,6 +46,7 @@ pub mod partition;
 pub mod pool;
 pub mod progress;
 pub mod replay;
+pub mod retention;
 pub mod roles;
 pub mod routing;
 pub mod sla_monitor;

@@ -1,6 +1,6 @@
-//! The root supervisor: per role a handler pool and a role consumer; on shutdown it drains
-//! every consumer (stop fetching, finish in-flight work up to the deadline, commit) and then
-//! stops the pools.
+//! The root supervisor: per role a handler pool and a role consumer, plus the maintenance
+//! actors (outbox sweeper, retention task); on shutdown it drains every consumer (stop
+//! fetching, finish in-flight work up to the deadline, commit) and then stops the pools.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,11 +9,13 @@ use actix::prelude::*;
 use futures::future::join_all;
 
 use crate::config::kafka::SweeperSettings;
+use crate::config::retention::RetentionSettings;
 use crate::consumer::{RoleConsumer, StopConsuming};
 use crate::handler::HandlerDeps;
 use crate::handler_threads::HandlerThreads;
 use crate::partition::DrainReport;
 use crate::pool::HandlerPool;
+use crate::retention::RetentionTask;
 use crate::roles::Role;
 use crate::sweeper::{OutboxSweeper, StopSweeping};
 
@@ -44,10 +46,12 @@ pub struct ShutdownReport {
     pub abandoned_in_flight: usize,
 }
 
-/// How the outbox sweeper runs, when the bus publishes through an outbox.
-pub struct SweeperPlan {
+/// How the maintenance actors run: the outbox sweeper (when the bus publishes through an
+/// outbox) and the retention task. Each takes a lease, so one process of the fleet does it.
+pub struct MaintenancePlan {
     pub instance_id: String,
-    pub settings: SweeperSettings,
+    pub sweeper: Option<SweeperSettings>,
+    pub retention: RetentionSettings,
 }
 
 pub struct Overseer {
@@ -55,15 +59,16 @@ pub struct Overseer {
     threads: Arc<HandlerThreads>,
     plans: Vec<RolePlan>,
     roles: Vec<RoleRuntime>,
-    sweeper_plan: Option<SweeperPlan>,
+    maintenance_plan: Option<MaintenancePlan>,
     sweeper: Option<Addr<OutboxSweeper>>,
+    retention: Option<Addr<RetentionTask>>,
 }
 
 impl Overseer {
     pub fn new(
         deps: Arc<HandlerDeps>,
         plans: Vec<RolePlan>,
-        sweeper_plan: Option<SweeperPlan>,
+        maintenance_plan: MaintenancePlan,
     ) -> Self {
         let threads = Arc::new(HandlerThreads::start(deps.tuning.handler_threads));
         Self {
@@ -71,26 +76,33 @@ impl Overseer {
             threads,
             plans,
             roles: Vec::new(),
-            sweeper_plan,
+            maintenance_plan: Some(maintenance_plan),
             sweeper: None,
+            retention: None,
         }
     }
 
-    fn start_sweeper(&mut self) {
-        let Some(plan) = self.sweeper_plan.take() else {
+    fn start_maintenance(&mut self) {
+        let Some(plan) = self.maintenance_plan.take() else {
             return;
         };
-        if !self.deps.bus.has_outbox() {
-            return;
+        if let Some(settings) = plan.sweeper.filter(|_| self.deps.bus.has_outbox()) {
+            let sweeper = OutboxSweeper::new(
+                self.deps.db.clone(),
+                self.deps.bus.clone(),
+                plan.instance_id.clone(),
+                settings,
+                self.deps.metrics.clone(),
+            );
+            self.sweeper = Some(sweeper.start());
         }
-        let sweeper = OutboxSweeper::new(
+        let retention = RetentionTask::new(
             self.deps.db.clone(),
-            self.deps.bus.clone(),
+            plan.retention,
             plan.instance_id,
-            plan.settings,
             self.deps.metrics.clone(),
         );
-        self.sweeper = Some(sweeper.start());
+        self.retention = Some(retention.start());
     }
 }
 
@@ -119,7 +131,7 @@ impl Actor for Overseer {
             self.roles.push(RoleRuntime { pool, consumer });
         }
         self.deps.health.expect_subscriptions(self.roles.len());
-        self.start_sweeper();
+        self.start_maintenance();
     }
 }
 
@@ -139,6 +151,8 @@ impl actix::Handler<Shutdown> for Overseer {
             })
         }));
         let sweeper = self.sweeper.take();
+        // Without an address the retention task stops (a pass under way ends with it).
+        self.retention = None;
         let stop_all = async move {
             let results = stops.await;
             if let Some(sweeper) = sweeper {

@@ -31,6 +31,18 @@ pub struct EnvVars {
     pub shutdown_timeout_secs: String,
     #[envconfig(from = "STARTUP_TIMEOUT_SECS", default = "60")]
     pub startup_timeout_secs: String,
+    #[envconfig(from = "RETENTION_PROCESSED_CLAIMS_DAYS", default = "14")]
+    pub retention_processed_claims_days: String,
+    #[envconfig(from = "RETENTION_PUBLISHED_EVENTS_DAYS", default = "7")]
+    pub retention_published_events_days: String,
+    #[envconfig(from = "RETENTION_CLOSED_DEAD_LETTERS_DAYS", default = "30")]
+    pub retention_closed_dead_letters_days: String,
+    #[envconfig(from = "RETENTION_FINISHED_EXCEPTIONS_DAYS", default = "90")]
+    pub retention_finished_exceptions_days: String,
+    #[envconfig(from = "RETENTION_INTERVAL_SECS", default = "3600")]
+    pub retention_interval_secs: String,
+    #[envconfig(from = "RETENTION_BATCH_SIZE", default = "1000")]
+    pub retention_batch_size: String,
     #[envconfig(from = "LOG_FORMAT", default = "pretty")]
     pub log_format: String,
     #[envconfig(from = "RUN_MIGRATIONS", default = "true")]

@@ -5,6 +5,7 @@ mod cli;
 mod env;
 pub mod kafka;
 mod parse;
+pub mod retention;
 mod roles;
 mod tuning;
 mod validate;

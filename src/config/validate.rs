@@ -12,6 +12,7 @@ use crate::telemetry::LogFormat;
 
 use super::kafka::{self, KafkaSettings};
 use super::parse::{parse_bool, parse_fraction, parse_in_range, parse_value};
+use super::retention::RetentionSettings;
 use super::roles::parse_roles;
 pub use super::roles::redact_url_password;
 pub use super::tuning::TuningSettings;
@@ -58,6 +59,7 @@ pub struct Settings {
     pub tuning: TuningSettings,
     pub tools: ToolSettings,
     pub sla: SlaSettings,
+    pub retention: RetentionSettings,
     /// SHA-256 of the operator API key; None disables the operator API.
     pub operator_key_sha256: Option<[u8; 32]>,
     /// Tenants this deployment serves; empty = every tenant of the packs.
@@ -362,6 +364,7 @@ impl Settings {
             ),
             ..ToolSettings::default()
         };
+        let retention = super::retention::parse(env, &mut problems);
         let sla = SlaSettings {
             check_interval: Duration::from_secs(parse_in_range(
                 &mut problems,
@@ -411,6 +414,7 @@ impl Settings {
             tuning,
             tools,
             sla,
+            retention,
             operator_key_sha256,
             tenant_allowlist,
         })

@@ -39,6 +39,8 @@ pub struct Metrics {
     /// Per-tenant events, only under METRICS_INCLUDE_TENANT_ID=true.
     pub tenant_events: IntCounterVec,
     pub tenant_labels: TenantLabels,
+    pub retention_removed: IntCounterVec,
+    pub retention_last_pass: Gauge,
     pub events_processed: IntCounterVec,
     pub processing_seconds: HistogramVec,
     pub group_commit_events: Histogram,
@@ -102,6 +104,11 @@ impl Metrics {
                 &["role", "tenant", "outcome"],
             )?,
             tenant_labels,
+            retention_removed: IntCounterVec::new(
+                Opts::new("retention_removed_rows_total", "Rows removed by retention, by kind (finished_exceptions, published_events, closed_dead_letters, processed_claims)."),
+                &["kind"],
+            )?,
+            retention_last_pass: Gauge::new("retention_last_pass_timestamp_seconds", "When this process last finished a retention pass (Unix time; 0 if it never held the lease).")?,
             events_processed: IntCounterVec::new(
                 Opts::new("events_processed_total", "Events handled, by role, event type and outcome (processed, duplicate, dead_lettered)."),
                 &["role", "event_type", "outcome"],
@@ -204,6 +211,10 @@ impl Metrics {
             .register(Box::new(self.kafka_producer_queue_messages.clone()))?;
         self.registry
             .register(Box::new(self.kafka_producer_queue_bytes.clone()))?;
+        self.registry
+            .register(Box::new(self.retention_removed.clone()))?;
+        self.registry
+            .register(Box::new(self.retention_last_pass.clone()))?;
         if self.tenant_labels.enabled() {
             self.registry
                 .register(Box::new(self.tenant_events.clone()))?;

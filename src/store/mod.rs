@@ -9,6 +9,7 @@ pub mod leases;
 pub mod pool_stats;
 pub mod processed;
 pub mod replay;
+pub mod retention;
 pub mod sla;
 pub mod steps;
 pub mod timeline;

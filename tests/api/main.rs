@@ -22,6 +22,7 @@ mod panics;
 mod permanent_failures;
 mod poison;
 mod redelivery;
+mod retention;
 mod sla;
 mod startup_waits;
 mod tenant_ids;
