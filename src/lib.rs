@@ -21,6 +21,7 @@
 //! - `http`: probes, metrics and the API. `health`, `metrics`, `telemetry`: observing it;
 //!   `memory`: giving freed memory back; `clock`: the injectable clock.
 pub mod app;
+pub mod backoff;
 pub mod bench;
 pub mod bus;
 pub mod cli;

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use rand::Rng;
 use sea_orm::{DbErr, RuntimeErr};
 
+use crate::backoff::Backoff;
 use crate::config::TuningSettings;
 use crate::roles::RoleError;
 
@@ -114,47 +114,15 @@ pub fn is_infrastructure(error: &DbErr) -> bool {
     }
 }
 
-/// Exponential backoff with jitter: a random delay in [cap/2, cap], where cap doubles from the
-/// base with each attempt up to the maximum.
+/// The pause before attempt `attempt + 1` of a handler, a fetch or a restart: the shared
+/// backoff with RETRY_BACKOFF_BASE_MS and RETRY_BACKOFF_MAX_MS.
 pub fn backoff(tuning: &TuningSettings, attempt: u32) -> Duration {
-    let exponent = attempt.saturating_sub(1).min(20);
-    let cap = tuning
-        .retry_backoff_base
-        .saturating_mul(1u32 << exponent)
-        .min(tuning.retry_backoff_max);
-    let cap_ms = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX).max(1);
-    Duration::from_millis(rand::rng().random_range(cap_ms / 2..=cap_ms))
+    Backoff::new(tuning.retry_backoff_base, tuning.retry_backoff_max).delay(attempt)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let tuning = TuningSettings {
-            retry_backoff_base: Duration::from_millis(100),
-            retry_backoff_max: Duration::from_millis(1000),
-            ..TuningSettings::default()
-        };
-        for _ in 0..50 {
-            let first = backoff(&tuning, 1);
-            assert!(
-                first >= Duration::from_millis(50) && first <= Duration::from_millis(100),
-                "{first:?}"
-            );
-            let third = backoff(&tuning, 3);
-            assert!(
-                third >= Duration::from_millis(200) && third <= Duration::from_millis(400),
-                "{third:?}"
-            );
-            let late = backoff(&tuning, 40);
-            assert!(
-                late >= Duration::from_millis(500) && late <= Duration::from_millis(1000),
-                "{late:?}"
-            );
-        }
-    }
 
     #[test]
     fn role_errors_map_to_classes() {

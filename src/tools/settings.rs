@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use rand::Rng;
+use crate::backoff::Backoff;
 
 /// How tools are run; `Default` gives no allow-listed hosts, 3 attempts, 50ms..2s backoff and
 /// a 200ms `delayed` profile.
@@ -39,18 +39,10 @@ impl ToolSettings {
         self.max_attempts.max(1)
     }
 
-    /// The pause after failed attempt `attempt` (from 1): `base * 2^(attempt-1)` capped at
-    /// `backoff_max`, then "equal jitter": a uniform pick in `[half, full]`.
+    /// The pause after failed attempt `attempt` (from 1): the shared backoff with this
+    /// tool's base and cap.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exponent = attempt.saturating_sub(1).min(31);
-        let full = self
-            .backoff_base
-            .saturating_mul(1_u32 << exponent)
-            .min(self.backoff_max);
-        let full_nanos = u64::try_from(full.as_nanos()).unwrap_or(u64::MAX);
-        let half = full_nanos / 2;
-        let jitter = rand::rng().random_range(0..=full_nanos - half);
-        Duration::from_nanos(half + jitter)
+        Backoff::new(self.backoff_base, self.backoff_max).delay(attempt)
     }
 }
 
