@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::bus::{write_and_emit, Bus, Delivery, LogRow, OutgoingEvent};
 use crate::envelope::Envelope;
+use crate::invalid::InvalidInput;
 use crate::model::{event_types, topics};
 use crate::normalize::exception_id_for;
 use crate::packs::redact;
@@ -34,27 +35,27 @@ pub fn prepare(
     pii_keys: &HashSet<String>,
     raw: &[u8],
     now: DateTime<Utc>,
-) -> Result<Envelope, String> {
+) -> Result<Envelope, InvalidInput> {
     if raw.len() > MAX_RAW_EXCEPTION_BYTES {
-        return Err(format!(
+        return Err(InvalidInput(format!(
             "body of {} bytes exceeds the {MAX_RAW_EXCEPTION_BYTES}-byte limit",
             raw.len()
-        ));
+        )));
     }
-    let value: Value =
-        serde_json::from_slice(raw).map_err(|error| format!("body is not valid JSON: {error}"))?;
+    let value: Value = serde_json::from_slice(raw)
+        .map_err(|error| InvalidInput(format!("body is not valid JSON: {error}")))?;
     let mut value = value;
     if !value.is_object() {
-        return Err("body must be a JSON object".to_owned());
+        return Err("body must be a JSON object".into());
     }
     if nesting_depth(&value) > MAX_RAW_EXCEPTION_DEPTH {
-        return Err(format!(
+        return Err(InvalidInput(format!(
             "body nests deeper than the {MAX_RAW_EXCEPTION_DEPTH}-level limit"
-        ));
+        )));
     }
     redact(&mut value, pii_keys);
     let Value::Object(payload) = value else {
-        return Err("body must be a JSON object".to_owned());
+        return Err("body must be a JSON object".into());
     };
     from_payload(tenant_id, payload, now)
 }
@@ -78,7 +79,7 @@ fn from_payload(
     tenant_id: &str,
     payload: Map<String, Value>,
     now: DateTime<Utc>,
-) -> Result<Envelope, String> {
+) -> Result<Envelope, InvalidInput> {
     let event_id = Uuid::new_v4();
     let exception_id = exception_id_for(None, &payload, &event_id)?;
     Ok(Envelope::with_id(
@@ -126,18 +127,22 @@ mod tests {
         let now = Utc::now();
         assert!(prepare("acme", &HashSet::new(), b"{not json", now)
             .unwrap_err()
+            .0
             .contains("not valid JSON"));
         assert!(prepare("acme", &HashSet::new(), b"[1,2]", now)
             .unwrap_err()
+            .0
             .contains("JSON object"));
         assert!(
             prepare("acme", &HashSet::new(), br#"{"exceptionId": 5}"#, now)
                 .unwrap_err()
+                .0
                 .contains("must be a string")
         );
         let huge = vec![b' '; MAX_RAW_EXCEPTION_BYTES + 1];
         assert!(prepare("acme", &HashSet::new(), &huge, now)
             .unwrap_err()
+            .0
             .contains("exceeds"));
     }
 

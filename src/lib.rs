@@ -36,6 +36,7 @@ pub mod health;
 pub mod http;
 pub mod ingest;
 pub mod ingest_file;
+pub mod invalid;
 pub mod memory;
 pub mod metrics;
 pub mod model;

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::envelope::validate_exception_id;
+use crate::invalid::InvalidInput;
 use crate::packs::redact::redact;
 use crate::roles::DERIVED_ID_NAMESPACE;
 
@@ -43,7 +44,7 @@ pub fn exception_id_for(
     envelope_exception_id: Option<&str>,
     payload: &Map<String, Value>,
     event_id: &Uuid,
-) -> Result<String, String> {
+) -> Result<String, InvalidInput> {
     if let Some(id) = envelope_exception_id {
         return Ok(id.to_owned());
     }
@@ -52,10 +53,11 @@ pub fn exception_id_for(
             None | Some(Value::Null) => continue,
             Some(Value::String(id)) => {
                 let id = id.trim();
-                validate_exception_id(id).map_err(|reason| format!("payload {field} {reason}"))?;
+                validate_exception_id(id)
+                    .map_err(|reason| InvalidInput(format!("payload {field} {reason}")))?;
                 return Ok(id.to_owned());
             }
-            Some(_) => return Err(format!("payload {field} must be a string")),
+            Some(_) => return Err(InvalidInput(format!("payload {field} must be a string"))),
         }
     }
     Ok(derive_exception_id(event_id))
@@ -74,7 +76,7 @@ pub fn normalize(
     raw: &Map<String, Value>,
     pii_keys: &HashSet<String>,
     now: DateTime<Utc>,
-) -> Result<Normalized, String> {
+) -> Result<Normalized, InvalidInput> {
     let exception_id = exception_id_for(envelope_exception_id, raw, event_id)?;
     let exception_type = first_string(raw, &["exceptionType", "exception_type"])
         .map(|value| value.trim().trim_start_matches(':').trim().to_owned())
@@ -197,14 +199,14 @@ mod tests {
         );
         let error = exception_id_for(None, &object(json!({"exception_id": 7})), &Uuid::new_v4())
             .unwrap_err();
-        assert!(error.contains("must be a string"));
+        assert!(error.0.contains("must be a string"));
         let error = exception_id_for(
             None,
             &object(json!({"exceptionId": "a b"})),
             &Uuid::new_v4(),
         )
         .unwrap_err();
-        assert!(error.contains("exceptionId"));
+        assert!(error.0.contains("exceptionId"));
     }
 
     #[test]

@@ -39,8 +39,13 @@ pub struct SlaMonitor {
 
 /// Runs one check now (tests drive the monitor with it and an injected clock).
 #[derive(Message)]
-#[rtype(result = "Result<CheckReport, String>")]
+#[rtype(result = "Result<CheckReport, SlaCheckFailed>")]
 pub struct CheckNow;
+
+/// Why a check could not run (the database, the lease), with its cause.
+#[derive(Debug, thiserror::Error)]
+#[error("SLA check failed: {0:#}")]
+pub struct SlaCheckFailed(#[source] anyhow::Error);
 
 /// Stops the monitor (on shutdown); its lease expires by itself.
 #[derive(Message)]
@@ -282,11 +287,11 @@ impl Actor for SlaMonitor {
 }
 
 impl actix::Handler<CheckNow> for SlaMonitor {
-    type Result = ResponseFuture<Result<CheckReport, String>>;
+    type Result = ResponseFuture<Result<CheckReport, SlaCheckFailed>>;
 
     fn handle(&mut self, _message: CheckNow, _ctx: &mut Self::Context) -> Self::Result {
         let checker = self.snapshot();
-        Box::pin(async move { check(checker).await.map_err(|error| format!("{error:#}")) })
+        Box::pin(async move { check(checker).await.map_err(SlaCheckFailed) })
     }
 }
 

@@ -27,7 +27,7 @@ pub async fn run(
     if let Some(faults) = &deps.faults {
         faults
             .before_effect(role.name(), envelope)
-            .map_err(AttemptFailure::transient)?;
+            .map_err(|fault| AttemptFailure::transient(fault.0))?;
     }
     let tenant = deps.packs.tenant(&envelope.tenant_id).ok_or_else(|| {
         AttemptFailure::permanent(format!(
@@ -74,7 +74,7 @@ pub async fn run(
     if let (Some(faults), AttemptOutcome::Processed(_)) = (&deps.faults, &outcome) {
         faults
             .after_commit(role.name(), envelope)
-            .map_err(AttemptFailure::transient)?;
+            .map_err(|fault| AttemptFailure::transient(fault.0))?;
     }
     Ok(outcome)
 }

@@ -2,6 +2,8 @@
 //! infrastructure errors (database unreachable) are retried forever and never dead-lettered;
 //! everything else, panics included, is retried up to MAX_ATTEMPTS, then dead-lettered.
 
+use std::error::Error;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::{DbErr, RuntimeErr};
@@ -27,27 +29,46 @@ impl ErrorClass {
     }
 }
 
-/// One failed attempt, classified.
+/// One failed attempt, classified. `reason` is what logs and the dead letter say: the error and
+/// every cause under it; `source` keeps the error itself for whoever wants to look further.
 #[derive(Debug, Clone)]
 pub struct AttemptFailure {
     pub class: ErrorClass,
     pub reason: String,
+    pub source: Option<Arc<dyn Error + Send + Sync>>,
 }
 
 impl AttemptFailure {
-    pub fn permanent(reason: impl Into<String>) -> Self {
+    pub fn new(class: ErrorClass, reason: impl Into<String>) -> Self {
         Self {
-            class: ErrorClass::Permanent,
+            class,
             reason: reason.into(),
+            source: None,
         }
     }
 
-    pub fn transient(reason: impl Into<String>) -> Self {
-        Self {
-            class: ErrorClass::Transient,
-            reason: reason.into(),
-        }
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        Self::new(ErrorClass::Permanent, reason)
     }
+
+    pub fn transient(reason: impl Into<String>) -> Self {
+        Self::new(ErrorClass::Transient, reason)
+    }
+}
+
+/// `error: cause: cause ...`, each cause once (many errors repeat their source's text).
+pub fn with_causes(error: &(dyn Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        let said = current.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = current.source();
+    }
+    text
 }
 
 impl From<DbErr> for AttemptFailure {
@@ -59,7 +80,8 @@ impl From<DbErr> for AttemptFailure {
         };
         Self {
             class,
-            reason: format!("database error: {error}"),
+            reason: format!("database error: {}", with_causes(&error)),
+            source: Some(Arc::new(error)),
         }
     }
 }
@@ -123,6 +145,25 @@ pub fn backoff(tuning: &TuningSettings, attempt: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("disk I/O error")]
+    struct Disk;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("statement failed")]
+    struct Statement(#[source] Disk);
+
+    #[test]
+    fn the_reason_keeps_every_cause_and_the_source_is_kept() {
+        let error = DbErr::Custom("commit".into());
+        let failure = AttemptFailure::from(error);
+        assert!(failure.source.is_some());
+        assert_eq!(
+            with_causes(&Statement(Disk)),
+            "statement failed: disk I/O error"
+        );
+    }
 
     #[test]
     fn role_errors_map_to_classes() {

@@ -34,8 +34,25 @@ use crate::tools::ToolRunner;
 /// Points where tests inject failures: before the effect (a panic or an error inside the role
 /// call) and after the commit (a crash between the effect and the acknowledgement).
 pub trait FaultHook: Send + Sync {
-    fn before_effect(&self, role: RoleName, envelope: &Envelope) -> Result<(), String>;
-    fn after_commit(&self, role: RoleName, envelope: &Envelope) -> Result<(), String>;
+    fn before_effect(&self, role: RoleName, envelope: &Envelope) -> Result<(), InjectedFault>;
+    fn after_commit(&self, role: RoleName, envelope: &Envelope) -> Result<(), InjectedFault>;
+}
+
+/// A failure a `FaultHook` injects; the attempt treats it as a transient error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InjectedFault(pub String);
+
+impl From<String> for InjectedFault {
+    fn from(reason: String) -> Self {
+        Self(reason)
+    }
+}
+
+impl From<&str> for InjectedFault {
+    fn from(reason: &str) -> Self {
+        Self(reason.to_owned())
+    }
 }
 
 /// What every handler shares.
@@ -236,7 +253,7 @@ async fn attempt_isolated(
                 "attempt timed out after {}s",
                 deps.tuning.handler_timeout.as_secs()
             );
-            Err(AttemptFailure { class, reason })
+            Err(AttemptFailure::new(class, reason))
         }
     }
 }

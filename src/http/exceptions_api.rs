@@ -49,7 +49,9 @@ pub async fn submit(
         state.clock.now(),
     ) {
         Ok(envelope) => envelope,
-        Err(reason) => return HttpResponse::BadRequest().json(json!({ "error": reason })),
+        Err(reason) => {
+            return HttpResponse::BadRequest().json(json!({ "error": reason.to_string() }))
+        }
     };
     match ingest::append(&state.db, state.bus.as_ref(), vec![envelope]).await {
         // Durable once appended; the delivery completes on its own.

@@ -36,7 +36,7 @@ impl Role for Intake {
             pii_keys,
             now,
         )
-        .map_err(RoleError::Invalid)?;
+        .map_err(|invalid| RoleError::Invalid(invalid.0))?;
         let raw_payload = serde_json::to_string(&normalized.payload).unwrap_or_default();
         let normalized_json = serde_json::to_string(&normalized).unwrap_or_default();
         let new = NewException {

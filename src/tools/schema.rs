@@ -14,7 +14,12 @@ const MAX_QUOTED_ERRORS: usize = 3;
 const MAX_ERROR_BYTES: usize = 200;
 
 /// A compiled schema, or why it does not compile (cached too, so it is not recompiled).
-type Compiled = Result<Arc<Validator>, String>;
+type Compiled = Result<Arc<Validator>, SchemaDoesNotCompile>;
+
+/// Why a tool's input schema does not compile (the compiler's message, bounded).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct SchemaDoesNotCompile(String);
 
 /// Compiled schemas keyed by tool name and the schema's text: two domains may declare tools
 /// with the same name and different schemas.
@@ -80,7 +85,7 @@ impl SchemaCache {
         // Compiled outside the lock; a concurrent compile of the same schema is harmless.
         let compiled = jsonschema::validator_for(schema)
             .map(Arc::new)
-            .map_err(|error| bounded(error.to_string(), MAX_ERROR_BYTES));
+            .map_err(|error| SchemaDoesNotCompile(bounded(error.to_string(), MAX_ERROR_BYTES)));
         self.lock().insert(key, compiled.clone());
         compiled
     }

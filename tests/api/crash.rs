@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use exception_worker::envelope::Envelope;
-use exception_worker::handler::FaultHook;
+use exception_worker::handler::{FaultHook, InjectedFault};
 use exception_worker::model::RoleName;
 use serde_json::json;
 use test_support::readers::{count, processed_by, row_counts};
@@ -23,15 +23,15 @@ struct LoseOneAcknowledgement {
 }
 
 impl FaultHook for LoseOneAcknowledgement {
-    fn before_effect(&self, _role: RoleName, _envelope: &Envelope) -> Result<(), String> {
+    fn before_effect(&self, _role: RoleName, _envelope: &Envelope) -> Result<(), InjectedFault> {
         Ok(())
     }
 
-    fn after_commit(&self, role: RoleName, envelope: &Envelope) -> Result<(), String> {
+    fn after_commit(&self, role: RoleName, envelope: &Envelope) -> Result<(), InjectedFault> {
         let targeted =
             role == RoleName::Intake && envelope.exception_id.as_deref() == Some(self.exception_id);
         if targeted && !self.fired.swap(true, Ordering::SeqCst) {
-            return Err("simulated crash between the commit and the acknowledgement".to_owned());
+            return Err("simulated crash between the commit and the acknowledgement".into());
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use exception_worker::envelope::Envelope;
-use exception_worker::handler::FaultHook;
+use exception_worker::handler::{FaultHook, InjectedFault};
 use exception_worker::model::RoleName;
 use serde_json::{json, Value};
 use test_support::readers::{count, processed_by};
@@ -27,7 +27,7 @@ struct SlowOnMark {
 }
 
 impl FaultHook for SlowOnMark {
-    fn before_effect(&self, role: RoleName, envelope: &Envelope) -> Result<(), String> {
+    fn before_effect(&self, role: RoleName, envelope: &Envelope) -> Result<(), InjectedFault> {
         if role == RoleName::Intake && envelope.payload.get("slow") == Some(&Value::Bool(true)) {
             self.entered.store(true, Ordering::SeqCst);
             let started = Instant::now();
@@ -39,7 +39,7 @@ impl FaultHook for SlowOnMark {
         Ok(())
     }
 
-    fn after_commit(&self, _role: RoleName, _envelope: &Envelope) -> Result<(), String> {
+    fn after_commit(&self, _role: RoleName, _envelope: &Envelope) -> Result<(), InjectedFault> {
         Ok(())
     }
 }

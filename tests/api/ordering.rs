@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use exception_worker::envelope::Envelope;
-use exception_worker::handler::FaultHook;
+use exception_worker::handler::{FaultHook, InjectedFault};
 use exception_worker::model::RoleName;
 use serde_json::json;
 use test_support::{ids_on_partition, on_both_backends, Backend, Setup, TestDb, ACME, PARTITIONS};
@@ -26,7 +26,7 @@ struct OrderProbe {
 }
 
 impl FaultHook for OrderProbe {
-    fn before_effect(&self, role: RoleName, envelope: &Envelope) -> Result<(), String> {
+    fn before_effect(&self, role: RoleName, envelope: &Envelope) -> Result<(), InjectedFault> {
         if role != RoleName::Intake {
             return Ok(());
         }
@@ -46,7 +46,7 @@ impl FaultHook for OrderProbe {
         Ok(())
     }
 
-    fn after_commit(&self, _role: RoleName, _envelope: &Envelope) -> Result<(), String> {
+    fn after_commit(&self, _role: RoleName, _envelope: &Envelope) -> Result<(), InjectedFault> {
         Ok(())
     }
 }

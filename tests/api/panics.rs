@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use exception_worker::envelope::Envelope;
-use exception_worker::handler::FaultHook;
+use exception_worker::handler::{FaultHook, InjectedFault};
 use exception_worker::model::RoleName;
 use exception_worker::store::dead_letters;
 use serde_json::{json, Value};
@@ -19,14 +19,14 @@ on_both_backends!(a_panicking_handler_is_counted_and_its_partition_moves_on);
 struct PanicOnMark;
 
 impl FaultHook for PanicOnMark {
-    fn before_effect(&self, role: RoleName, envelope: &Envelope) -> Result<(), String> {
+    fn before_effect(&self, role: RoleName, envelope: &Envelope) -> Result<(), InjectedFault> {
         if role == RoleName::Intake && envelope.payload.get("panic") == Some(&Value::Bool(true)) {
             panic!("boom: a role call panicked on purpose");
         }
         Ok(())
     }
 
-    fn after_commit(&self, _role: RoleName, _envelope: &Envelope) -> Result<(), String> {
+    fn after_commit(&self, _role: RoleName, _envelope: &Envelope) -> Result<(), InjectedFault> {
         Ok(())
     }
 }

@@ -74,7 +74,7 @@ fn assert_decode_refused(bytes: &[u8]) {
 fn assert_prepare_refused(bytes: &[u8]) {
     let reason = prepare("acme-capital", &HashSet::new(), bytes, Utc::now())
         .expect_err("hostile input must be refused");
-    assert!(!reason.trim().is_empty());
+    assert!(!reason.0.trim().is_empty());
 }
 
 #[test]
@@ -168,7 +168,7 @@ proptest! {
                     &HashSet::new(),
                     envelope.timestamp,
                 );
-                let normalized = normalized.map_err(TestCaseError::fail)?;
+                let normalized = normalized.map_err(|invalid| TestCaseError::fail(invalid.0))?;
                 // The shape intake emits (src/roles/intake.rs): the payload one level down.
                 let wrapped = json!({
                     "exception_id": normalized.exception_id,
@@ -185,7 +185,7 @@ proptest! {
                 let decoded = Envelope::decode(next.encode().as_bytes(), false);
                 prop_assert_eq!(decoded, Ok(next), "{} levels", levels);
             }
-            Err(reason) => prop_assert!(!reason.trim().is_empty()),
+            Err(reason) => prop_assert!(!reason.0.trim().is_empty()),
         }
     }
 }

@@ -120,7 +120,7 @@ proptest! {
                 prop_assert!(!normalized.exception_id.is_empty() || envelope_id.as_deref() == Some(""));
                 prop_assert!(!normalized.source_system.is_empty());
             }
-            Err(reason) => prop_assert!(!reason.trim().is_empty()),
+            Err(reason) => prop_assert!(!reason.0.trim().is_empty()),
         }
     }
 
@@ -184,7 +184,7 @@ proptest! {
         pii in prop::collection::hash_set(json_key(), 0..4),
     ) {
         if let Err(reason) = prepare("acme-capital", &pii, &bytes, now()) {
-            prop_assert!(!reason.trim().is_empty());
+            prop_assert!(!reason.0.trim().is_empty());
         }
     }
 
@@ -208,7 +208,7 @@ proptest! {
                 let decoded = Envelope::decode(encoded.as_bytes(), false);
                 prop_assert_eq!(decoded, Ok(envelope));
             }
-            Err(reason) => prop_assert!(!reason.trim().is_empty()),
+            Err(reason) => prop_assert!(!reason.0.trim().is_empty()),
         }
     }
 }
