@@ -10,20 +10,11 @@ use std::time::Duration;
 
 use crate::app::{open_database, App, AppOptions};
 
+pub use crate::command_error::CommandError;
 use crate::config::{Cli, Command, ConfigErrors, EnvVars, Settings};
 use crate::ingest_file::ingest_file;
 use crate::packs::Packs;
 use crate::telemetry;
-
-#[derive(Debug, thiserror::Error)]
-pub enum CommandError {
-    #[error("{0}")]
-    Config(ConfigErrors),
-    #[error("{0}")]
-    BadInput(String),
-    #[error(transparent)]
-    Failed(#[from] anyhow::Error),
-}
 
 pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
     let command = cli.command.unwrap_or(Command::Run);

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::app::{instance_id, open_bus, open_database};
-use crate::cli::CommandError;
+use crate::command_error::CommandError;
 use crate::config::Settings;
 use crate::health::Health;
 use crate::metrics::Metrics;

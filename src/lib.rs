@@ -26,6 +26,7 @@ pub mod bench;
 pub mod bus;
 pub mod cli;
 pub mod clock;
+pub mod command_error;
 pub mod config;
 pub mod consumer;
 pub mod dlq_command;

@@ -5,6 +5,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Namespace of ids derived from other ids (emitted event ids, exception ids).
+pub const DERIVED_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_52a4_9b0e_4c1e_9d27_3a8e_5b6d_0c41);
 
 /// Severity of an exception, ordered from least to most urgent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::envelope::validate_exception_id;
 use crate::invalid::InvalidInput;
+use crate::model::DERIVED_ID_NAMESPACE;
 use crate::packs::redact::redact;
-use crate::roles::DERIVED_ID_NAMESPACE;
 
 const TIMESTAMP_FIELDS: [&str; 6] = [
     "timestamp",

@@ -3,9 +3,11 @@
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
-use super::validate::AVAILABLE_ROLES;
 use super::EnvVars;
 use crate::model::RoleName;
+
+/// Every role this version can run (`--roles all`).
+pub const AVAILABLE_ROLES: [RoleName; 7] = RoleName::ALL;
 
 pub(super) fn parse_roles(
     env: &EnvVars,

@@ -15,12 +15,12 @@ use super::parse::{parse_bool, parse_fraction, parse_in_range, parse_value};
 use super::retention::RetentionSettings;
 use super::roles::parse_roles;
 pub use super::roles::redact_url_password;
+pub use super::roles::AVAILABLE_ROLES;
 pub use super::tuning::TuningSettings;
 use super::EnvVars;
 use crate::tools::ToolSettings;
 
 /// The roles `--roles all` runs.
-pub const AVAILABLE_ROLES: [RoleName; 7] = RoleName::ALL;
 
 /// Every configuration problem found, one per line when displayed.
 #[derive(Debug, Clone, PartialEq, Eq)]

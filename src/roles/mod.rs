@@ -23,8 +23,7 @@ use crate::model::RoleName;
 use crate::packs::{DomainPack, Packs, TenantPack};
 use crate::tools::ToolRunner;
 
-/// Namespace of ids derived from other ids (emitted event ids, exception ids).
-pub const DERIVED_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_52a4_9b0e_4c1e_9d27_3a8e_5b6d_0c41);
+pub use crate::model::DERIVED_ID_NAMESPACE;
 
 /// Why a role could not apply an event.
 #[derive(Debug, thiserror::Error)]

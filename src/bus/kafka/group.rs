@@ -27,13 +27,15 @@ pub struct GroupContext {
     topic_prefix: String,
     events: mpsc::UnboundedSender<AssignmentEvent>,
     consumer: OnceLock<Weak<GroupConsumer>>,
-    owned: Mutex<HashMap<TopicPartition, Arc<KafkaPartition>>>,
+    owned: Mutex<HashMap<TopicPartition, Arc<KafkaPartition<GroupContext>>>>,
     drain_deadline: Duration,
     metrics: Metrics,
 }
 
 impl GroupContext {
-    fn owned(&self) -> std::sync::MutexGuard<'_, HashMap<TopicPartition, Arc<KafkaPartition>>> {
+    fn owned(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<TopicPartition, Arc<KafkaPartition<GroupContext>>>> {
         self.owned
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -10,11 +10,10 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use futures::FutureExt;
 use rdkafka::consumer::stream_consumer::StreamPartitionQueue;
-use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::message::OwnedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use super::group::{GroupConsumer, GroupContext};
 use crate::bus::{BusError, PartitionSource, Record, TopicPartition};
 
 /// Broker round trips (committed offsets, watermarks) give up after this long.
@@ -22,25 +21,25 @@ const BROKER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The partition's end offset is refreshed at most this often.
 const END_OFFSET_REFRESH: Duration = Duration::from_secs(5);
 
-pub struct KafkaPartition {
+pub struct KafkaPartition<C: ConsumerContext + 'static> {
     /// The broker's topic name (with the prefix) and partition.
     tp: TopicPartition,
     /// The topic as the roles know it (without the prefix).
     topic: Arc<str>,
-    consumer: Arc<GroupConsumer>,
-    queue: tokio::sync::Mutex<StreamPartitionQueue<GroupContext>>,
+    consumer: Arc<StreamConsumer<C>>,
+    queue: tokio::sync::Mutex<StreamPartitionQueue<C>>,
     stray: Mutex<VecDeque<OwnedMessage>>,
     owned: AtomicBool,
     end_offset: AtomicI64,
     end_offset_read_at: Mutex<Option<Instant>>,
 }
 
-impl KafkaPartition {
+impl<C: ConsumerContext + 'static> KafkaPartition<C> {
     pub fn new(
         tp: TopicPartition,
         logical_topic: &str,
-        consumer: Arc<GroupConsumer>,
-        queue: StreamPartitionQueue<GroupContext>,
+        consumer: Arc<StreamConsumer<C>>,
+        queue: StreamPartitionQueue<C>,
     ) -> Self {
         Self {
             topic: Arc::from(logical_topic),
@@ -98,7 +97,7 @@ impl KafkaPartition {
 }
 
 #[async_trait]
-impl PartitionSource for KafkaPartition {
+impl<C: ConsumerContext + 'static> PartitionSource for KafkaPartition<C> {
     fn topic_partition(&self) -> &TopicPartition {
         &self.tp
     }
@@ -179,7 +178,7 @@ impl PartitionSource for KafkaPartition {
     }
 }
 
-impl KafkaPartition {
+impl<C: ConsumerContext + 'static> KafkaPartition<C> {
     async fn watermarks(&self) -> Result<(i64, i64), BusError> {
         let consumer = self.consumer.clone();
         let topic = self.tp.topic.clone();
