@@ -20,8 +20,6 @@ pub use super::tuning::TuningSettings;
 use super::EnvVars;
 use crate::tools::ToolSettings;
 
-/// The roles `--roles all` runs.
-
 /// Every configuration problem found, one per line when displayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrors(pub Vec<String>);
