@@ -16,7 +16,8 @@ use crate::handler::failure::backoff;
 use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::partition::{
-    DeadLetterCapTripped, Drain, DrainReport, PartitionStopped, PartitionWorker, StopIntake,
+    DeadLetterCapTripped, Drain, DrainReport, PartitionParent, PartitionStopped, PartitionWorker,
+    StopIntake,
 };
 use crate::pool::HandlerPool;
 use crate::roles::Role;
@@ -82,8 +83,10 @@ impl RoleConsumer {
             self.role.name(),
             source,
             self.pool.clone(),
-            ctx.address().recipient(),
-            ctx.address().recipient(),
+            PartitionParent {
+                stopped: ctx.address().recipient(),
+                cap_tripped: ctx.address().recipient(),
+            },
             self.metrics.clone(),
             self.health.clone(),
             self.tuning.clone(),

@@ -54,17 +54,8 @@ pub async fn run(
     let committed = deps
         .group_commit
         .run(&envelope.partition_key(), async |txn, claiming| {
-            effects(
-                role,
-                deps,
-                envelope,
-                tenant,
-                domain,
-                prepared.clone(),
-                txn,
-                claiming,
-            )
-            .await
+            let packs = PacksOf { tenant, domain };
+            effects(role, deps, envelope, packs, prepared.clone(), txn, claiming).await
         })
         .await?;
     let outcome = match committed.value {
@@ -85,15 +76,20 @@ enum Claimed {
     Duplicate,
 }
 
+/// The packs of the event's tenant: the tenant's own and its domain's.
+#[derive(Clone, Copy)]
+struct PacksOf<'a> {
+    tenant: &'a TenantPack,
+    domain: &'a DomainPack,
+}
+
 /// The claim, the role's writes and the emitted events, in the group's transaction. Under
 /// `Claiming::AtCommit` the claim and the events are handed back for the batch to write.
-#[allow(clippy::too_many_arguments)]
 async fn effects(
     role: &dyn Role,
     deps: &HandlerDeps,
     envelope: &Envelope,
-    tenant: &TenantPack,
-    domain: &DomainPack,
+    PacksOf { tenant, domain }: PacksOf<'_>,
     prepared: serde_json::Value,
     txn: &DatabaseTransaction,
     claiming: Claiming,

@@ -88,14 +88,22 @@ struct DrainState {
     finishing: bool,
 }
 
+/// Where a partition worker reports to: its consumer, when it stops and when its dead-letter
+/// cap trips.
+pub struct PartitionParent {
+    pub stopped: Recipient<PartitionStopped>,
+    pub cap_tripped: Recipient<DeadLetterCapTripped>,
+}
+
 impl PartitionWorker {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         role: RoleName,
         source: Arc<dyn PartitionSource>,
         pool: Arc<HandlerPool>,
-        parent: Recipient<PartitionStopped>,
-        cap_tripped: Recipient<DeadLetterCapTripped>,
+        PartitionParent {
+            stopped: parent,
+            cap_tripped,
+        }: PartitionParent,
         metrics: Metrics,
         health: Health,
         tuning: TuningSettings,

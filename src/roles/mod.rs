@@ -67,7 +67,6 @@ pub struct PrepareContext<'a> {
 }
 
 impl<'a> RoleContext<'a> {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         event: &'a Envelope,
         txn: &'a DatabaseTransaction,

@@ -175,7 +175,6 @@ impl GroupHandle {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn join(
     settings: &KafkaSettings,
     role: &str,
