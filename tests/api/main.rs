@@ -23,6 +23,7 @@ mod permanent_failures;
 mod poison;
 mod redelivery;
 mod retention;
+mod settings_documented;
 mod sla;
 mod startup_waits;
 mod tenant_ids;

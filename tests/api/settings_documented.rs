@@ -1,0 +1,72 @@
+//! The configuration page and the code name the same settings: every variable the binary reads
+//! (`#[envconfig(from = ...)]` in src/config/env.rs) has a row in docs/configuration.md, and
+//! every row there is a variable the binary reads (or one it reads elsewhere, listed below).
+
+use std::collections::BTreeSet;
+
+const ENV_SOURCE: &str = include_str!("../../src/config/env.rs");
+const CONFIGURATION_PAGE: &str = include_str!("../../docs/configuration.md");
+
+/// Documented variables read outside env.rs: by the logging setup, the tracing filter, the
+/// instance id, or refused on purpose (a removed setting the page warns about).
+const READ_ELSEWHERE: [&str; 4] = [
+    "NO_COLOR",
+    "RUST_LOG",
+    "HOSTNAME",
+    "OUTBOX_POLL_INTERVAL_MS",
+];
+
+fn read_by_the_binary() -> BTreeSet<String> {
+    ENV_SOURCE
+        .split("envconfig(from = \"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn documented() -> BTreeSet<String> {
+    let is_variable = |name: &str| {
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    };
+    CONFIGURATION_PAGE
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        // The first cell names one variable or several (`A`, `B`, `C`).
+        .filter_map(|rest| rest.split(" |").next())
+        .flat_map(|cell| {
+            cell.split('`')
+                .step_by(2)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter(|name| is_variable(name))
+        .collect()
+}
+
+#[test]
+fn every_setting_is_documented_and_every_documented_setting_exists() {
+    let read = read_by_the_binary();
+    let documented = documented();
+    assert!(
+        read.len() > 40,
+        "parsed only {} variables from env.rs",
+        read.len()
+    );
+    let undocumented: Vec<_> = read.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "read by the binary but missing from docs/configuration.md: {undocumented:?}"
+    );
+    let unknown: Vec<_> = documented
+        .difference(&read)
+        .filter(|name| !READ_ELSEWHERE.contains(&name.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "documented in docs/configuration.md but not read by the binary: {unknown:?}"
+    );
+}
