@@ -3,9 +3,12 @@
 
 mod auth;
 mod body;
+mod cursor;
 mod dead_letters_api;
+mod exception_listing_api;
 mod exceptions_api;
 pub mod listener;
+mod params;
 mod probes;
 mod steps_api;
 
@@ -60,6 +63,7 @@ pub fn serve(
                 web::scope("/v1")
                     .wrap(from_fn(auth::authenticate))
                     .route("/exceptions", web::post().to(exceptions_api::submit))
+                    .route("/exceptions", web::get().to(exception_listing_api::list))
                     .route(
                         "/exceptions/{exception_id}",
                         web::get().to(exceptions_api::show),
