@@ -4,6 +4,7 @@
 mod auth;
 mod body;
 mod cursor;
+mod dead_letter_listing_api;
 mod dead_letters_api;
 mod exception_listing_api;
 mod exceptions_api;
@@ -72,7 +73,10 @@ pub fn serve(
                         "/exceptions/{exception_id}/steps/{step_number}/complete",
                         web::post().to(steps_api::complete),
                     )
-                    .route("/dead-letters", web::get().to(dead_letters_api::list))
+                    .route(
+                        "/dead-letters",
+                        web::get().to(dead_letter_listing_api::list),
+                    )
                     .route("/dead-letters/{id}", web::get().to(dead_letters_api::show))
                     .route(
                         "/dead-letters/{id}/replay",

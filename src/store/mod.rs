@@ -3,6 +3,7 @@
 
 mod conditions;
 pub mod database;
+pub mod dead_letter_listing;
 pub mod dead_letters;
 pub mod exception_listing;
 pub mod exception_summary;
