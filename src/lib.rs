@@ -19,6 +19,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod consumer;
+pub mod dead_letter_bulk;
 pub mod dlq_command;
 pub mod envelope;
 pub mod handler;

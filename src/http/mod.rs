@@ -4,6 +4,7 @@
 mod auth;
 mod body;
 mod cursor;
+mod dead_letter_bulk_api;
 mod dead_letter_listing_api;
 mod dead_letters_api;
 mod exception_listing_api;
@@ -76,6 +77,14 @@ pub fn serve(
                     .route(
                         "/dead-letters",
                         web::get().to(dead_letter_listing_api::list),
+                    )
+                    .route(
+                        "/dead-letters/replay",
+                        web::post().to(dead_letter_bulk_api::replay),
+                    )
+                    .route(
+                        "/dead-letters/discard",
+                        web::post().to(dead_letter_bulk_api::discard),
                     )
                     .route("/dead-letters/{id}", web::get().to(dead_letters_api::show))
                     .route(
