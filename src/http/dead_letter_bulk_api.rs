@@ -3,6 +3,8 @@
 //! (`role`, `error_class`, `tenant`, `reason`; `status`, if given, must be `pending`) and
 //! `dry_run` (true | false, required): a dry run answers how many letters the action would
 //! take, a real run acts and answers how many it took: `{"action", "dry_run", "count"}`.
+//! Each letter is acted on in its own transaction, so a run cut short (the client gone, the
+//! database failing: a 503 with the count done) leaves the rest pending for the next run.
 
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
