@@ -28,10 +28,10 @@ RUN apt-get update \
 
 # Dependencies first, in their own layer: source edits do not rebuild them. Cargo reads every
 # workspace member's manifest and every target a manifest declares, so each member's Cargo.toml
-# is copied and each declared target gets a stub: the library and binaries, and the bench that
-# Cargo.toml declares as [[bench]] hot_path (benches/hot_path.rs). The bench stub stays: the
-# image builds only the binary, so the real bench is never needed, and bench edits do not
-# invalidate this layer.
+# is copied and each declared target gets a stub: the library and binaries, and the benches that
+# Cargo.toml declares as [[bench]] hot_path and listing (benches/hot_path.rs, benches/listing.rs).
+# The bench stubs stay: the image builds only the binary, so the real benches are never needed,
+# and bench edits do not invalidate this layer.
 COPY Cargo.toml Cargo.lock ./
 COPY entity/Cargo.toml entity/Cargo.toml
 COPY migration/Cargo.toml migration/Cargo.toml
@@ -39,7 +39,7 @@ COPY test-support/Cargo.toml test-support/Cargo.toml
 RUN mkdir -p src entity/src migration/src benches \
     && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && touch entity/src/lib.rs migration/src/lib.rs && echo 'fn main() {}' > migration/src/main.rs \
-    && echo 'fn main() {}' > benches/hot_path.rs \
+    && echo 'fn main() {}' > benches/hot_path.rs && echo 'fn main() {}' > benches/listing.rs \
     && cargo build --release --locked --bin exception-worker \
     && rm -rf src entity/src migration/src
 

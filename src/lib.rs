@@ -29,6 +29,7 @@ pub mod clock;
 pub mod command_error;
 pub mod config;
 pub mod consumer;
+pub mod dead_letter_bulk;
 pub mod dlq_command;
 pub mod envelope;
 pub mod handler;

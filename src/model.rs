@@ -69,6 +69,14 @@ pub enum ExceptionStatus {
 }
 
 impl ExceptionStatus {
+    pub const ALL: [ExceptionStatus; 5] = [
+        ExceptionStatus::Open,
+        ExceptionStatus::Analyzing,
+        ExceptionStatus::InProgress,
+        ExceptionStatus::Resolved,
+        ExceptionStatus::Escalated,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ExceptionStatus::Open => "open",
@@ -91,16 +99,10 @@ impl FromStr for ExceptionStatus {
     type Err = String;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        [
-            ExceptionStatus::Open,
-            ExceptionStatus::Analyzing,
-            ExceptionStatus::InProgress,
-            ExceptionStatus::Resolved,
-            ExceptionStatus::Escalated,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == value)
-        .ok_or_else(|| format!("unknown exception status '{value}'"))
+        ExceptionStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == value)
+            .ok_or_else(|| format!("unknown exception status '{value}'"))
     }
 }
 

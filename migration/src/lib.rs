@@ -19,6 +19,7 @@ mod m20261126_000011_allow_event_replays;
 mod m20261129_000012_scope_exception_ids_by_tenant;
 mod m20261129_000013_index_unpublished_events;
 mod m20261129_000014_index_pending_dead_letters;
+mod m20261129_000015_index_listings;
 mod m20261129_000016_index_for_retention;
 
 /// Every migration of the worker's schema, oldest first.
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000012_scope_exception_ids_by_tenant::Migration),
             Box::new(m20261129_000013_index_unpublished_events::Migration),
             Box::new(m20261129_000014_index_pending_dead_letters::Migration),
+            Box::new(m20261129_000015_index_listings::Migration),
             Box::new(m20261129_000016_index_for_retention::Migration),
         ]
     }

@@ -20,6 +20,12 @@ pub enum ErrorClass {
 }
 
 impl ErrorClass {
+    pub const ALL: [ErrorClass; 3] = [
+        ErrorClass::Permanent,
+        ErrorClass::Infrastructure,
+        ErrorClass::Transient,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorClass::Permanent => "permanent",

@@ -1,25 +1,17 @@
-//! The operator API for dead letters, behind the operator key (OPERATOR_API_KEY_SHA256):
-//! GET /v1/dead-letters, GET /v1/dead-letters/{id}, POST /v1/dead-letters/{id}/replay.
+//! The operator API for one dead letter, behind the operator key (OPERATOR_API_KEY_SHA256):
+//! GET /v1/dead-letters/{id} and POST /v1/dead-letters/{id}/replay; and the operator check
+//! every dead-letter route makes. The listing and the bulk actions have modules of their own.
 
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::Caller;
 use super::HttpState;
 use crate::replay::replay_dead_letter;
-use crate::store::dead_letters;
 use crate::store::replay::{self, ReplayError};
 
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    /// pending (default), replayed, discarded or all.
-    pub status: Option<String>,
-    pub limit: Option<u64>,
-}
-
 /// None for the operator; the refusal for anyone else.
-fn refuse_unless_operator(caller: &Caller, state: &HttpState) -> Option<HttpResponse> {
+pub(super) fn refuse_unless_operator(caller: &Caller, state: &HttpState) -> Option<HttpResponse> {
     if *caller == Caller::Operator {
         return None;
     }
@@ -31,30 +23,10 @@ fn refuse_unless_operator(caller: &Caller, state: &HttpState) -> Option<HttpResp
     Some(super::auth::forbidden(reason))
 }
 
-fn unavailable(error: impl std::fmt::Display) -> HttpResponse {
+pub(super) fn unavailable(error: impl std::fmt::Display) -> HttpResponse {
     tracing::warn!(%error, "Dead-letter request failed.");
     HttpResponse::ServiceUnavailable()
         .json(json!({ "error": "the dead letters could not be read; retry" }))
-}
-
-pub async fn list(
-    caller: Caller,
-    query: web::Query<ListQuery>,
-    state: web::Data<HttpState>,
-) -> HttpResponse {
-    if let Some(refused) = refuse_unless_operator(&caller, &state) {
-        return refused;
-    }
-    let status = query
-        .status
-        .clone()
-        .unwrap_or_else(|| dead_letters::PENDING.to_owned());
-    let status = (status != "all").then_some(status);
-    let limit = query.limit.unwrap_or(100).min(1000);
-    match dead_letters::list_with_status(&state.db, status.as_deref(), limit).await {
-        Ok(letters) => HttpResponse::Ok().json(json!({ "dead_letters": letters })),
-        Err(error) => unavailable(error),
-    }
 }
 
 pub async fn show(

@@ -1,5 +1,5 @@
-//! POST /v1/exceptions (ingest one raw exception) and GET /v1/exceptions/{id} (its state and
-//! timeline, to its own tenant only).
+//! POST /v1/exceptions (ingest one raw exception) and GET /v1/exceptions/{id} (its summary,
+//! steps and timeline, to its own tenant only).
 
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
@@ -7,6 +7,7 @@ use serde_json::json;
 use super::auth::{forbidden, Caller};
 use super::HttpState;
 use crate::ingest;
+use crate::store::exception_summary::ExceptionSummary;
 use crate::store::{exceptions, steps, timeline};
 
 /// Timeline entries returned at most.
@@ -103,27 +104,14 @@ pub async fn show(
         })
         .collect();
     match (found, events) {
-        (Ok(Some(row)), Ok(events)) => HttpResponse::Ok().json(json!({
-            "exception_id": row.exception_id,
-            "tenant_id": row.tenant_id,
-            "domain": row.domain,
-            "exception_type": row.exception_type,
-            "source_system": row.source_system,
-            "status": row.status,
-            "severity": row.severity,
-            "confidence": row.confidence,
-            "sla_deadline": row.sla_deadline,
-            "policy_decision": row.policy_decision,
-            "playbook_id": row.playbook_id,
-            "approval_required": row.approval_required,
-            "occurred_at": row.occurred_at,
-            "created_at": row.created_at,
-            "updated_at": row.updated_at,
-            "sla_imminent_at": row.sla_imminent_at,
-            "sla_breached_at": row.sla_breached_at,
-            "steps": run,
-            "events": events,
-        })),
+        (Ok(Some(row)), Ok(events)) => {
+            let mut body = json!(ExceptionSummary::from(row));
+            if let Some(fields) = body.as_object_mut() {
+                fields.insert("steps".to_owned(), json!(run));
+                fields.insert("events".to_owned(), json!(events));
+            }
+            HttpResponse::Ok().json(body)
+        }
         // Accepted but not yet through intake: the timeline proves it exists for this tenant.
         (Ok(None), Ok(events)) if !events.is_empty() => HttpResponse::Ok().json(json!({
             "exception_id": exception_id,

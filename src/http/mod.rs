@@ -3,9 +3,14 @@
 
 mod auth;
 mod body;
+mod cursor;
+mod dead_letter_bulk_api;
+mod dead_letter_listing_api;
 mod dead_letters_api;
+mod exception_listing_api;
 mod exceptions_api;
 pub mod listener;
+mod params;
 mod probes;
 mod request_metrics;
 pub mod startup_server;
@@ -68,6 +73,7 @@ pub fn serve(
                 web::scope("/v1")
                     .wrap(from_fn(auth::authenticate))
                     .route("/exceptions", web::post().to(exceptions_api::submit))
+                    .route("/exceptions", web::get().to(exception_listing_api::list))
                     .route(
                         "/exceptions/{exception_id}",
                         web::get().to(exceptions_api::show),
@@ -76,7 +82,18 @@ pub fn serve(
                         "/exceptions/{exception_id}/steps/{step_number}/complete",
                         web::post().to(steps_api::complete),
                     )
-                    .route("/dead-letters", web::get().to(dead_letters_api::list))
+                    .route(
+                        "/dead-letters",
+                        web::get().to(dead_letter_listing_api::list),
+                    )
+                    .route(
+                        "/dead-letters/replay",
+                        web::post().to(dead_letter_bulk_api::replay),
+                    )
+                    .route(
+                        "/dead-letters/discard",
+                        web::post().to(dead_letter_bulk_api::discard),
+                    )
                     .route("/dead-letters/{id}", web::get().to(dead_letters_api::show))
                     .route(
                         "/dead-letters/{id}/replay",

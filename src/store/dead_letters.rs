@@ -5,7 +5,7 @@
 //! at a new offset after its letter is marked replayed and gets its own row if it fails again.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use serde_json::{json, Map, Value};
 
 use crate::bus::{LogRow, OutgoingEvent};
@@ -173,10 +173,39 @@ pub struct DeadLetterView {
     pub offset: i64,
     pub event_id: Option<String>,
     pub tenant_id: Option<String>,
+    pub exception_id: Option<String>,
     pub reason: String,
     pub error_class: String,
     pub attempts: i32,
     pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// The columns a `DeadLetterView` is read from.
+pub const VIEW_COLUMNS: &str = r#"id, role, topic, "partition", log_offset, event_id, tenant_id, exception_id,
+     reason, error_class, attempts, status, created_at, resolved_at"#;
+
+impl DeadLetterView {
+    /// A row selected with `VIEW_COLUMNS`.
+    pub fn from_row(row: &QueryResult) -> Result<Self, DbErr> {
+        Ok(DeadLetterView {
+            id: row.try_get("", "id")?,
+            role: row.try_get("", "role")?,
+            topic: row.try_get("", "topic")?,
+            partition: row.try_get("", "partition")?,
+            offset: row.try_get("", "log_offset")?,
+            event_id: row.try_get("", "event_id")?,
+            tenant_id: row.try_get("", "tenant_id")?,
+            exception_id: row.try_get("", "exception_id")?,
+            reason: row.try_get("", "reason")?,
+            error_class: row.try_get("", "error_class")?,
+            attempts: row.try_get("", "attempts")?,
+            status: row.try_get("", "status")?,
+            created_at: row.try_get("", "created_at")?,
+            resolved_at: row.try_get("", "resolved_at")?,
+        })
+    }
 }
 
 /// Dead letters, oldest first.
@@ -190,28 +219,13 @@ pub async fn list_with_status(
     status: Option<&str>,
     limit: u64,
 ) -> Result<Vec<DeadLetterView>, DbErr> {
-    let sql = r#"SELECT id, role, topic, "partition", log_offset, event_id, tenant_id, reason, error_class, attempts, status
-                 FROM dead_letters WHERE ($1 = '' OR status = $1) ORDER BY id LIMIT $2"#;
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} FROM dead_letters WHERE ($1 = '' OR status = $1) ORDER BY id LIMIT $2"
+    );
     let values = vec![
         status.unwrap_or_default().into(),
         i64::try_from(limit).unwrap_or(i64::MAX).into(),
     ];
-    let rows = db.query_all_raw(statement(db, sql, values)).await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(DeadLetterView {
-                id: row.try_get("", "id")?,
-                role: row.try_get("", "role")?,
-                topic: row.try_get("", "topic")?,
-                partition: row.try_get("", "partition")?,
-                offset: row.try_get("", "log_offset")?,
-                event_id: row.try_get("", "event_id")?,
-                tenant_id: row.try_get("", "tenant_id")?,
-                reason: row.try_get("", "reason")?,
-                error_class: row.try_get("", "error_class")?,
-                attempts: row.try_get("", "attempts")?,
-                status: row.try_get("", "status")?,
-            })
-        })
-        .collect()
+    let rows = db.query_all_raw(statement(db, &sql, values)).await?;
+    rows.iter().map(DeadLetterView::from_row).collect()
 }

@@ -1,8 +1,12 @@
 //! Queries over the entities. Roles and the API call these; no SQL lives elsewhere except in
 //! the embedded bus, which owns its tables.
 
+mod conditions;
 pub mod database;
+pub mod dead_letter_listing;
 pub mod dead_letters;
+pub mod exception_listing;
+pub mod exception_summary;
 pub mod exceptions;
 pub mod feedback;
 pub mod leases;

@@ -206,6 +206,32 @@ impl TestApp {
             .expect("Failed to GET")
     }
 
+    /// GET `path` with `api_key`; answers the status and the JSON body (Null when none).
+    pub async fn get_json(&self, api_key: Option<&str>, path: &str) -> (u16, serde_json::Value) {
+        let mut request = self.client.get(format!("{}{path}", self.address));
+        if let Some(key) = api_key {
+            request = request.bearer_auth(key);
+        }
+        answer(request).await
+    }
+
+    /// POST `body` (JSON) to `path` with `api_key`; answers the status and the JSON body.
+    pub async fn post_json(
+        &self,
+        api_key: Option<&str>,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .json(body);
+        if let Some(key) = api_key {
+            request = request.bearer_auth(key);
+        }
+        answer(request).await
+    }
+
     /// Puts ExceptionIngested events for `tenant` on the bus, in order, in one transaction.
     pub async fn ingest(&self, tenant: &str, payloads: &[serde_json::Value]) -> Vec<Accepted> {
         let envelopes = payloads
@@ -254,6 +280,13 @@ impl TestApp {
         let labels = [("role", role), ("outcome", "duplicate")];
         self.metric("events_processed_total", &labels)
     }
+}
+
+async fn answer(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let response = request.send().await.expect("Failed to send a request");
+    let status = response.status().as_u16();
+    let body = response.bytes().await.expect("Failed to read a body");
+    (status, serde_json::from_slice(&body).unwrap_or_default())
 }
 
 /// The embedded partition of an exception of `tenant` (the handler slot is the same hash).

@@ -2,8 +2,8 @@
 //! database of one test (a SQLite temp file, a fresh Postgres database, a share of the Kafka
 //! broker), the app run in-process (`Setup`, `spawn_app`, `TestApp`) and the macros running a
 //! scenario on each backend, the real binary as a child process (`Worker`), one test's share of
-//! a Kafka cluster (`Cluster`) with its outbox and raw producers, row and metric readers, and
-//! the one wait loop. Quiet unless TEST_LOG is set; the Postgres parts need TEST_DATABASE_URL
+//! a Kafka cluster (`Cluster`) with its outbox and raw producers, row and metric readers, rows
+//! written straight into the tables, and the one wait loop. Quiet unless TEST_LOG is set; the Postgres parts need TEST_DATABASE_URL
 //! and the Kafka parts TEST_KAFKA_BOOTSTRAP_SERVERS (they skip without them, and fail under
 //! CI=true).
 //!
@@ -16,6 +16,7 @@ mod macros;
 pub mod produce;
 mod raw;
 pub mod readers;
+pub mod rows;
 mod wait;
 mod worker;
 

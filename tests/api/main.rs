@@ -9,13 +9,17 @@
 mod api_edges;
 mod bad_config;
 mod crash;
+mod dead_letter_bulk;
 mod dead_letter_copies;
+mod dead_letter_listing;
 mod end_to_end;
 mod flow;
 mod full_chain;
 mod health;
 mod http_tool;
 mod ingest_command;
+mod listing;
+mod listing_pages;
 mod metrics_families;
 mod ordering;
 mod panics;
