@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
     about = "Carries operational exceptions from reported to resolved or escalated.",
     long_about = "Carries operational exceptions from reported to resolved or escalated.\n\n\
         Configuration comes from the environment (WORKER_TYPE, CONCURRENCY, GROUP_ID, DATABASE_URL, \
-        KAFKA_BOOTSTRAP_SERVERS, HTTP_ADDR, CONFIG_DIR, ...); see the README for the full table."
+        KAFKA_BOOTSTRAP_SERVERS, HTTP_ADDR, CONFIG_DIR, ...); docs/configuration.md has the full table; `exception-worker check` validates them."
 )]
 pub struct Cli {
     /// Roles to run in this process: a comma-separated list of intake, triage, policy,
