@@ -23,12 +23,14 @@ echo "==> cargo build --release" >&2
 cargo build --release --quiet
 BIN="$(pwd)/target/release/exception-worker"
 DATA="$(mktemp -d)"
-trap 'rm -rf "$DATA"' EXIT
+pids=() # worker processes of the instances and topology series, stopped on any exit
+trap 'if [ "${#pids[@]}" -gt 0 ]; then kill "${pids[@]}" 2>/dev/null || true; fi; rm -rf "$DATA"' EXIT
 
 bench() { # label, then env assignments and flags
   local label="$1"; shift
   echo "==> $label" >&2
-  env DATA_DIR="$DATA" RUST_LOG=warn "$@" | sed "s/^{/{\"label\":\"$label\",/"
+  # "|" as the delimiter: labels may hold a "/" ("topology steady 5/s").
+  env DATA_DIR="$DATA" RUST_LOG=warn "$@" | sed "s|^{|{\"label\":\"$label\",|"
 }
 
 # 1. Embedded default (SQLite + in-database bus), one process with every role.
@@ -72,15 +74,18 @@ for instances in 1 2 3; do
   set -- $(kafka_env bench_scale)
   # Migrate once: several workers migrating one fresh database at the same time would race.
   env "$@" RUST_LOG=warn "$BIN" migrate
+  # Fresh consumer groups for each run, like the topics: a group whose earlier members were
+  # stopped can stay without an assignment on tansu for minutes.
+  group="bench-scale-$RANDOM"
   pids=()
   for index in $(seq 1 "$instances"); do
-    env "$@" RUN_MIGRATIONS=false CONCURRENCY=2 GROUP_ID=bench-scale HTTP_ADDR="127.0.0.1:$((18500 + index))" RUST_LOG=warn \
+    env "$@" RUN_MIGRATIONS=false CONCURRENCY=2 GROUP_ID="$group" HTTP_ADDR="127.0.0.1:$((18500 + index))" RUST_LOG=warn \
       "$BIN" --roles intake,triage,policy,playbook,tool,feedback > "$DATA/worker-$index.log" 2>&1 &
     pids+=("$!")
   done
   sleep 15 # joining the groups: tansu answers JoinGroup after half the session timeout
   bench "kafka instances=$instances" "$@" "$BIN" bench --exceptions "$N" --external-workers >> "$OUT/instances.jsonl"
-  kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
+  kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true; pids=()
 done
 fi
 
@@ -115,8 +120,9 @@ fresh_db bench_topology
 set -- $(kafka_env bench_topology)
 env "$@" RUST_LOG=warn "$BIN" migrate
 pids=()
+run="$RANDOM" # fresh consumer groups, as in the instances series
 for role in intake triage policy; do
-  env "$@" RUN_MIGRATIONS=false WORKER_TYPE="$role" CONCURRENCY=4 GROUP_ID="$role-workers" \
+  env "$@" RUN_MIGRATIONS=false WORKER_TYPE="$role" CONCURRENCY=4 GROUP_ID="$role-workers-$run" \
     HTTP_ADDR="127.0.0.1:$((18700 + ${#pids[@]}))" RUST_LOG=warn "$BIN" > "$DATA/topology-$role.log" 2>&1 &
   pids+=("$!")
 done
@@ -127,7 +133,7 @@ after=0; for pid in "${pids[@]}"; do after=$(python3 -c "print($after + $(cpu_of
 cpu_ms=$(python3 -c "print(round(1000 * ($after - $before) / 2000, 3))")
 echo "$report" | sed "s/^{/{\"label\":\"topology backlog\",\"worker_cpu_ms_per_exception\":$cpu_ms,/" >> "$OUT/topology.jsonl"
 bench "topology steady 5/s" "$@" "$BIN" bench --exceptions 300 --rate 5 --until policy --external-workers >> "$OUT/topology.jsonl"
-kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
+kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true; pids=()
 fi
 
 # 6. The plot.

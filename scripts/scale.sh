@@ -74,6 +74,9 @@ for count in $PROCESSES; do
     KAFKA_TOPIC_PREFIX="$prefix" KAFKA_TOPIC_PARTITIONS="$PARTITIONS" DATABASE_URL="$PG_BASE/$database" \
     RUST_LOG=warn
   "$BIN" migrate
+  # Fresh consumer groups for each run, like the topics: a group whose earlier members were
+  # stopped can stay without an assignment on tansu for minutes.
+  consumer_group="scale$RANDOM"
   PIDS=()
   ports=()
   for index in $(seq 1 "$count"); do
@@ -84,20 +87,24 @@ for count in $PROCESSES; do
     port=$((18600 + index))
     ports+=("$port")
     # The shell joins the cgroup, then becomes the worker: every thread it starts is capped.
-    RUN_MIGRATIONS=false CONCURRENCY="$CONCURRENCY" GROUP_ID=scale HTTP_ADDR="127.0.0.1:$port" \
+    RUN_MIGRATIONS=false CONCURRENCY="$CONCURRENCY" GROUP_ID="$consumer_group" HTTP_ADDR="127.0.0.1:$port" \
       sh -c "echo \$\$ > $group/cgroup.procs && exec $BIN --roles intake,triage,policy" \
       >"$WORK/worker-$index.log" 2>&1 &
     PIDS+=("$!")
   done
-  # Every partition of the three roles' topics held by someone: 3 x PARTITIONS in all.
+  # Every partition of the three roles' topics held by exactly one process, 3 x PARTITIONS in
+  # all, for 5 s in a row: more than that means a rebalance is still under way and two
+  # processes hold the same partitions (each handles every event of them).
+  stable=0
   for _ in $(seq 1 120); do
     held=0
     for port in "${ports[@]}"; do held=$((held + $(assigned "$port" || echo 0))); done
-    [ "$held" -ge $((3 * PARTITIONS)) ] && break
+    if [ "$held" -eq $((3 * PARTITIONS)) ]; then stable=$((stable + 1)); else stable=0; fi
+    [ "$stable" -ge 5 ] && break
     sleep 1
   done
-  if [ "$held" -lt $((3 * PARTITIONS)) ]; then
-    echo "only $held of $((3 * PARTITIONS)) partitions assigned after 120 s" >&2
+  if [ "$stable" -lt 5 ]; then
+    echo "partitions held: $held, not $((3 * PARTITIONS)) for 5 s, after 120 s" >&2
     exit 1
   fi
   sleep 3
