@@ -2,7 +2,7 @@
 //! worker per assigned partition, drains them on revoke and on shutdown, and restarts a worker
 //! that stopped on its own, with backoff and a restart limit.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,7 @@ use crate::partition::{
     StopIntake,
 };
 use crate::pool::HandlerPool;
+use crate::restart_budget::{fail_role, RestartBudget};
 use crate::roles::Role;
 
 /// Drains every partition and stops the consumer.
@@ -44,7 +45,7 @@ pub struct RoleConsumer {
     health: Health,
     tuning: TuningSettings,
     owned: BTreeMap<TopicPartition, Owned>,
-    restarts: VecDeque<Instant>,
+    restarts: RestartBudget,
     stopping: bool,
     failed: bool,
 }
@@ -66,9 +67,9 @@ impl RoleConsumer {
             pool,
             metrics,
             health,
+            restarts: RestartBudget::from_tuning(&tuning),
             tuning,
             owned: BTreeMap::new(),
-            restarts: VecDeque::new(),
             stopping: false,
             failed: false,
         }
@@ -141,20 +142,6 @@ impl RoleConsumer {
             .into_actor(self),
         );
     }
-
-    /// Counts a restart; true while the role is under its restart limit.
-    fn allow_restart(&mut self) -> bool {
-        let now = Instant::now();
-        self.restarts.push_back(now);
-        while self
-            .restarts
-            .front()
-            .is_some_and(|at| now.duration_since(*at) > self.tuning.restart_window)
-        {
-            self.restarts.pop_front();
-        }
-        self.restarts.len() as u32 <= self.tuning.restart_limit
-    }
 }
 
 impl Actor for RoleConsumer {
@@ -221,21 +208,17 @@ impl actix::Handler<PartitionStopped> for RoleConsumer {
             .restarts
             .with_label_values(&[role.as_str(), "partition"])
             .inc();
-        if !self.allow_restart() {
+        if !self.restarts.spend(Instant::now()) {
             self.failed = true;
             let reason = format!(
-                "partition worker {} restarted more than {} times",
-                stopped.tp, self.tuning.restart_limit
+                "{}; the last was partition worker {}",
+                self.restarts.exhausted("partition worker"),
+                stopped.tp
             );
-            tracing::error!(role = %role, %reason, "Role hit its restart limit; liveness is failing.");
-            self.metrics
-                .role_failed
-                .with_label_values(&[role.as_str()])
-                .set(1);
-            self.health.role_failed(role.as_str(), reason);
+            fail_role(role.as_str(), reason, &self.metrics, &self.health);
             return;
         }
-        let delay = backoff(&self.tuning, self.restarts.len() as u32);
+        let delay = backoff(&self.tuning, self.restarts.recent());
         tracing::warn!(role = %role, partition = %stopped.tp, restart_in_ms = delay.as_millis() as u64, "Partition worker stopped; restarting it.");
         ctx.run_later(delay, move |consumer, ctx| {
             if consumer.stopping {

@@ -50,6 +50,7 @@ pub mod partition;
 pub mod pool;
 pub mod progress;
 pub mod replay;
+pub mod restart_budget;
 pub mod retention;
 pub mod roles;
 pub mod routing;

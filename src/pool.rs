@@ -4,7 +4,6 @@
 //! handler. A handler whose actor died is restarted on its arbiter; past the restart limit in
 //! the restart window the role is marked failed (liveness goes red) instead of spinning.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -12,6 +11,7 @@ use actix::prelude::*;
 
 use crate::handler::{EventHandler, HandlerDeps, Stop};
 use crate::handler_threads::HandlerThreads;
+use crate::restart_budget::{fail_role, RestartBudget};
 use crate::roles::Role;
 use crate::routing::slot_for;
 
@@ -25,7 +25,7 @@ pub struct HandlerPool {
     deps: Arc<HandlerDeps>,
     threads: Arc<HandlerThreads>,
     slots: Mutex<Vec<Slot>>,
-    restarts: Mutex<VecDeque<Instant>>,
+    restarts: Mutex<RestartBudget>,
 }
 
 impl HandlerPool {
@@ -48,10 +48,10 @@ impl HandlerPool {
             .set(slots.len() as i64);
         Arc::new(Self {
             role,
+            restarts: Mutex::new(RestartBudget::from_tuning(&deps.tuning)),
             deps,
             threads,
             slots: Mutex::new(slots),
-            restarts: Mutex::new(VecDeque::new()),
         })
     }
 
@@ -81,7 +81,6 @@ impl HandlerPool {
 
     fn note_restart(&self, index: usize) {
         let role = self.role.name();
-        let tuning = &self.deps.tuning;
         self.deps
             .metrics
             .restarts
@@ -92,27 +91,9 @@ impl HandlerPool {
             .restarts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let now = Instant::now();
-        restarts.push_back(now);
-        while restarts
-            .front()
-            .is_some_and(|at| now.duration_since(*at) > tuning.restart_window)
-        {
-            restarts.pop_front();
-        }
-        if restarts.len() as u32 > tuning.restart_limit {
-            let reason = format!(
-                "{} handler restarts within {}s",
-                restarts.len(),
-                tuning.restart_window.as_secs()
-            );
-            tracing::error!(role = %role, %reason, "Role hit its restart limit; liveness is failing.");
-            self.deps
-                .metrics
-                .role_failed
-                .with_label_values(&[role.as_str()])
-                .set(1);
-            self.deps.health.role_failed(role.as_str(), reason);
+        if !restarts.spend(Instant::now()) {
+            let reason = restarts.exhausted("handler");
+            fail_role(role.as_str(), reason, &self.deps.metrics, &self.deps.health);
         }
     }
 
