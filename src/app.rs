@@ -25,7 +25,9 @@ use crate::http::startup_server::StartupServer;
 use crate::http::{serve, BodyGate, HttpState};
 use crate::metrics::Metrics;
 use crate::model::{topics, RoleName};
-use crate::overseer::{MaintenancePlan, Overseer, RolePlan, Shutdown, ShutdownReport};
+use crate::overseer::{
+    ChildKind, MaintenancePlan, Overseer, RolePlan, Shutdown, ShutdownReport, StopChildren,
+};
 use crate::packs::Packs;
 use crate::roles::{self, Role};
 use crate::sla_monitor::{SlaMonitor, StopMonitor};
@@ -332,6 +334,15 @@ impl App {
             server_task,
             probe_task,
         })
+    }
+
+    /// Stops children of a role as a crash would (see `StopChildren`); their supervisors
+    /// restart them. Answers how many were stopped.
+    pub async fn stop_children(&self, role: RoleName, kind: ChildKind) -> usize {
+        self.overseer
+            .send(StopChildren { role, kind })
+            .await
+            .unwrap_or(0)
     }
 
     /// Runs until `shutdown` resolves, then drains gracefully.

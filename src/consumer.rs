@@ -16,8 +16,8 @@ use crate::handler::failure::backoff;
 use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::partition::{
-    DeadLetterCapTripped, Drain, DrainReport, PartitionParent, PartitionStopped, PartitionWorker,
-    StopIntake,
+    DeadLetterCapTripped, Drain, DrainReport, Halt, PartitionParent, PartitionStopped,
+    PartitionWorker, StopIntake,
 };
 use crate::pool::HandlerPool;
 use crate::restart_budget::{fail_role, RestartBudget};
@@ -189,6 +189,22 @@ impl StreamHandler<AssignmentEvent> for RoleConsumer {
     fn finished(&mut self, _ctx: &mut Self::Context) {
         // The bus closed the subscription; owned partitions keep running until stopped.
         tracing::debug!(role = %self.role.name(), "Assignment stream ended.");
+    }
+}
+
+/// Halts the worker of every partition this consumer owns (a crash drill); each is restarted.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct HaltPartitionWorkers;
+
+impl actix::Handler<HaltPartitionWorkers> for RoleConsumer {
+    type Result = usize;
+
+    fn handle(&mut self, _message: HaltPartitionWorkers, _ctx: &mut Self::Context) -> usize {
+        for owned in self.owned.values() {
+            owned.worker.do_send(Halt);
+        }
+        self.owned.len()
     }
 }
 

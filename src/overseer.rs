@@ -10,9 +10,10 @@ use futures::future::join_all;
 
 use crate::config::kafka::SweeperSettings;
 use crate::config::retention::RetentionSettings;
-use crate::consumer::{RoleConsumer, StopConsuming};
+use crate::consumer::{HaltPartitionWorkers, RoleConsumer, StopConsuming};
 use crate::handler::HandlerDeps;
 use crate::handler_threads::HandlerThreads;
+use crate::model::RoleName;
 use crate::partition::DrainReport;
 use crate::pool::HandlerPool;
 use crate::retention::RetentionTask;
@@ -132,6 +133,48 @@ impl Actor for Overseer {
         }
         self.deps.health.expect_subscriptions(self.roles.len());
         self.start_maintenance();
+    }
+}
+
+/// Which children a crash drill stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildKind {
+    /// Handler actor `index` of the role's pool.
+    Handler(usize),
+    /// Every partition worker of the role.
+    PartitionWorkers,
+}
+
+/// Stops children of `role` as a crash would, so their supervisor restarts them: for crash
+/// drills and the supervision tests. Answers how many were stopped.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct StopChildren {
+    pub role: RoleName,
+    pub kind: ChildKind,
+}
+
+impl actix::Handler<StopChildren> for Overseer {
+    type Result = ResponseFuture<usize>;
+
+    fn handle(&mut self, message: StopChildren, _ctx: &mut Self::Context) -> Self::Result {
+        let runtime = self
+            .roles
+            .iter()
+            .find(|runtime| runtime.pool.role_name() == message.role);
+        let Some(runtime) = runtime else {
+            return Box::pin(async { 0 });
+        };
+        match message.kind {
+            ChildKind::Handler(index) => {
+                runtime.pool.stop_handler(index);
+                Box::pin(async { 1 })
+            }
+            ChildKind::PartitionWorkers => {
+                let halted = runtime.consumer.send(HaltPartitionWorkers);
+                Box::pin(async move { halted.await.unwrap_or(0) })
+            }
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use actix::prelude::*;
 
 use crate::handler::{EventHandler, HandlerDeps, Stop};
 use crate::handler_threads::HandlerThreads;
+use crate::model::RoleName;
 use crate::restart_budget::{fail_role, RestartBudget};
 use crate::roles::Role;
 use crate::routing::slot_for;
@@ -55,6 +56,10 @@ impl HandlerPool {
         })
     }
 
+    pub fn role_name(&self) -> RoleName {
+        self.role.name()
+    }
+
     pub fn size(&self) -> usize {
         self.lock_slots().len()
     }
@@ -94,6 +99,14 @@ impl HandlerPool {
         if !restarts.spend(Instant::now()) {
             let reason = restarts.exhausted("handler");
             fail_role(role.as_str(), reason, &self.deps.metrics, &self.deps.health);
+        }
+    }
+
+    /// Stops handler `index` as a crash would; the next record routed to it restarts it
+    /// (counted against the role's restart budget).
+    pub fn stop_handler(&self, index: usize) {
+        if let Some(slot) = self.lock_slots().get(index) {
+            let _stopping = slot.address.try_send(Stop);
         }
     }
 

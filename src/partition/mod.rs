@@ -88,6 +88,20 @@ struct DrainState {
     finishing: bool,
 }
 
+/// Stops the worker at once, as a crash would: nothing is drained or committed, and its
+/// consumer restarts it (counted against the role's restart budget).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Halt;
+
+impl actix::Handler<Halt> for PartitionWorker {
+    type Result = ();
+
+    fn handle(&mut self, _halt: Halt, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
 /// Where a partition worker reports to: its consumer, when it stops and when its dead-letter
 /// cap trips.
 pub struct PartitionParent {

@@ -30,6 +30,7 @@ mod retention;
 mod settings_documented;
 mod sla;
 mod startup_waits;
+mod supervision;
 mod tenant_ids;
 mod tool_failures;
 mod tool_overlap;
