@@ -84,6 +84,13 @@ impl Setup {
         self
     }
 
+    /// Enables the operator API with `key` (its SHA-256 in OPERATOR_API_KEY_SHA256).
+    pub fn operator_key(self, key: &str) -> Self {
+        use sha2::Digest;
+        let sha = hex::encode(sha2::Sha256::digest(key.as_bytes()));
+        self.env("OPERATOR_API_KEY_SHA256", &sha)
+    }
+
     /// The `--roles` flag; None leaves the choice to WORKER_TYPE.
     pub fn roles(mut self, roles: Option<&str>) -> Self {
         self.roles = roles.map(str::to_owned);

@@ -10,7 +10,6 @@ use exception_worker::envelope::Envelope;
 use exception_worker::handler::{FaultHook, InjectedFault};
 use exception_worker::model::RoleName;
 use serde_json::{json, Value};
-use sha2::Digest;
 use test_support::readers::count;
 use test_support::{on_both_backends, wait_until, Backend, Setup, TestApp, TestDb, ACME, GLOBEX};
 
@@ -41,9 +40,8 @@ impl FaultHook for BreakMarked {
 }
 
 async fn spawn(test_db: &TestDb, faults: Arc<BreakMarked>) -> TestApp {
-    let sha = hex::encode(sha2::Sha256::digest(OPERATOR_KEY.as_bytes()));
     Setup::new(test_db)
-        .env("OPERATOR_API_KEY_SHA256", &sha)
+        .operator_key(OPERATOR_KEY)
         .env("MAX_ATTEMPTS", "2")
         .faults(faults)
         .spawn()

@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-use sha2::Digest;
 use test_support::rows::DeadLetterRow;
 use test_support::{on_both_backends, Backend, Setup, TestApp, TestDb, ACME, ACME_KEY, GLOBEX};
 
@@ -19,11 +18,7 @@ pub const OPERATOR_KEY: &str = "dead-letter-listing-operator-key";
 
 /// The app with the operator API on.
 pub async fn spawn(test_db: &TestDb) -> TestApp {
-    let sha = hex::encode(sha2::Sha256::digest(OPERATOR_KEY.as_bytes()));
-    Setup::new(test_db)
-        .env("OPERATOR_API_KEY_SHA256", &sha)
-        .spawn()
-        .await
+    Setup::new(test_db).operator_key(OPERATOR_KEY).spawn().await
 }
 
 fn letter_ids(body: &Value) -> Vec<i64> {

@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::{json, Value};
-use sha2::Digest;
 use test_support::rows::ExceptionRow;
 use test_support::{on_both_backends, spawn_app, Backend, Setup, TestApp, TestDb, ACME, ACME_KEY};
 
@@ -169,9 +168,8 @@ async fn bad_parameters_get_400_naming_what_is_allowed(backend: Backend) {
         return;
     };
     // Arrange
-    let sha = hex::encode(sha2::Sha256::digest(OPERATOR_KEY.as_bytes()));
     let app = Setup::new(&test_db)
-        .env("OPERATOR_API_KEY_SHA256", &sha)
+        .operator_key(OPERATOR_KEY)
         .spawn()
         .await;
     ExceptionRow::new(ACME, "ONE-1", at(1))

@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::Value;
-use sha2::Digest;
 use test_support::rows::ExceptionRow;
 use test_support::{
     on_both_backends, Backend, Setup, TestApp, TestDb, ACME, ACME_KEY, GLOBEX, GLOBEX_KEY,
@@ -22,11 +21,7 @@ on_both_backends!(
 const OPERATOR_KEY: &str = "listing-pages-operator-key";
 
 async fn spawn(test_db: &TestDb) -> TestApp {
-    let sha = hex::encode(sha2::Sha256::digest(OPERATOR_KEY.as_bytes()));
-    Setup::new(test_db)
-        .env("OPERATOR_API_KEY_SHA256", &sha)
-        .spawn()
-        .await
+    Setup::new(test_db).operator_key(OPERATOR_KEY).spawn().await
 }
 
 fn at(seconds: i64) -> DateTime<Utc> {

@@ -10,7 +10,6 @@ use exception_worker::envelope::Envelope;
 use exception_worker::model::{event_types, topics};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
-use sha2::Digest;
 use test_support::readers::{count, processed_by};
 use test_support::{
     on_both_backends, wait_for, wait_until, Backend, Setup, TestApp, TestDb, ACME, ACME_KEY,
@@ -24,11 +23,7 @@ on_both_backends!(
 const OPERATOR_KEY: &str = "permanent-failures-operator-key";
 
 async fn spawn(test_db: &TestDb) -> TestApp {
-    let sha = hex::encode(sha2::Sha256::digest(OPERATOR_KEY.as_bytes()));
-    Setup::new(test_db)
-        .env("OPERATOR_API_KEY_SHA256", &sha)
-        .spawn()
-        .await
+    Setup::new(test_db).operator_key(OPERATOR_KEY).spawn().await
 }
 
 async fn dead_letters(app: &TestApp) -> i64 {
