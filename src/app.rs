@@ -26,11 +26,12 @@ use crate::http::{serve, BodyGate, HttpState};
 use crate::metrics::Metrics;
 use crate::model::{topics, RoleName};
 use crate::overseer::{
-    ChildKind, MaintenancePlan, Overseer, RolePlan, Shutdown, ShutdownReport, StopChildren,
+    ChildKind, MaintenancePlan, Overseer, RolePlan, Shutdown, ShutdownReport, SlaMonitorAddress,
+    StopChildren,
 };
 use crate::packs::Packs;
 use crate::roles::{self, Role};
-use crate::sla_monitor::{SlaMonitor, StopMonitor};
+use crate::sla_monitor::SlaMonitor;
 use crate::startup::StartupDeadline;
 use crate::store::{database, pool_stats};
 use crate::tools::ToolRunner;
@@ -183,11 +184,16 @@ async fn open_dependencies(
 const BROKER_ASK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The maintenance actors' settings: the sweeper when the bus publishes through an outbox.
-fn maintenance_plan(settings: &Settings, instance: &str) -> MaintenancePlan {
+fn maintenance_plan(
+    settings: &Settings,
+    instance: &str,
+    sla_monitor: Option<SlaMonitor>,
+) -> MaintenancePlan {
     MaintenancePlan {
         instance_id: instance.to_owned(),
         sweeper: settings.kafka.as_ref().map(|kafka| kafka.sweeper.clone()),
         retention: settings.retention.clone(),
+        sla_monitor,
     }
 }
 
@@ -294,10 +300,13 @@ impl App {
                 instance.clone(),
                 settings.sla.clone(),
             )
-            .start()
         });
-        let maintenance = maintenance_plan(&settings, &instance);
+        let maintenance = maintenance_plan(&settings, &instance, sla_monitor);
         let overseer = Overseer::new(deps, plans, maintenance).start();
+        let sla_monitor = overseer
+            .send(SlaMonitorAddress)
+            .await
+            .context("The overseer stopped while starting")?;
         let state = HttpState {
             db: db.clone(),
             bus: bus.clone(),
@@ -368,9 +377,6 @@ impl App {
 
     async fn stop(self, commit: bool) -> ShutdownReport {
         self.health.set_draining();
-        if let Some(monitor) = &self.sla_monitor {
-            let _monitor_gone = monitor.send(StopMonitor).await;
-        }
         let deadline = self.settings.tuning.shutdown_timeout;
         let request = self.overseer.send(Shutdown { deadline, commit });
         let report = match actix_rt::time::timeout(deadline + Duration::from_secs(5), request).await

@@ -1,5 +1,5 @@
-//! The root supervisor: per role a handler pool and a role consumer, plus the maintenance
-//! actors (outbox sweeper, retention task); on shutdown it drains every consumer (stop
+//! The root supervisor: per role a handler pool and a role consumer, plus the SLA monitor and
+//! the maintenance actors (outbox sweeper, retention task); on shutdown it drains every consumer (stop
 //! fetching, finish in-flight work up to the deadline, commit) and then stops the pools.
 
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use crate::partition::DrainReport;
 use crate::pool::HandlerPool;
 use crate::retention::RetentionTask;
 use crate::roles::Role;
+use crate::sla_monitor::{SlaMonitor, StopMonitor};
 use crate::sweeper::{OutboxSweeper, StopSweeping};
 
 /// One role's running parts.
@@ -53,6 +54,8 @@ pub struct MaintenancePlan {
     pub instance_id: String,
     pub sweeper: Option<SweeperSettings>,
     pub retention: RetentionSettings,
+    /// When sla_monitor is among the roles.
+    pub sla_monitor: Option<SlaMonitor>,
 }
 
 pub struct Overseer {
@@ -63,6 +66,7 @@ pub struct Overseer {
     maintenance_plan: Option<MaintenancePlan>,
     sweeper: Option<Addr<OutboxSweeper>>,
     retention: Option<Addr<RetentionTask>>,
+    sla_monitor: Option<Addr<SlaMonitor>>,
 }
 
 impl Overseer {
@@ -80,6 +84,7 @@ impl Overseer {
             maintenance_plan: Some(maintenance_plan),
             sweeper: None,
             retention: None,
+            sla_monitor: None,
         }
     }
 
@@ -97,6 +102,7 @@ impl Overseer {
             );
             self.sweeper = Some(sweeper.start());
         }
+        self.sla_monitor = plan.sla_monitor.map(Actor::start);
         let retention = RetentionTask::new(
             self.deps.db.clone(),
             plan.retention,
@@ -133,6 +139,19 @@ impl Actor for Overseer {
         }
         self.deps.health.expect_subscriptions(self.roles.len());
         self.start_maintenance();
+    }
+}
+
+/// The SLA monitor's address, when this process runs it (tests drive it with `CheckNow`).
+#[derive(Message)]
+#[rtype(result = "Option<Addr<SlaMonitor>>")]
+pub struct SlaMonitorAddress;
+
+impl actix::Handler<SlaMonitorAddress> for Overseer {
+    type Result = Option<Addr<SlaMonitor>>;
+
+    fn handle(&mut self, _message: SlaMonitorAddress, _ctx: &mut Self::Context) -> Self::Result {
+        self.sla_monitor.clone()
     }
 }
 
@@ -194,9 +213,13 @@ impl actix::Handler<Shutdown> for Overseer {
             })
         }));
         let sweeper = self.sweeper.take();
+        let sla_monitor = self.sla_monitor.take();
         // Without an address the retention task stops (a pass under way ends with it).
         self.retention = None;
         let stop_all = async move {
+            if let Some(monitor) = sla_monitor {
+                let _monitor_gone = monitor.send(StopMonitor).await;
+            }
             let results = stops.await;
             if let Some(sweeper) = sweeper {
                 let _sweeper_gone = sweeper.send(StopSweeping).await;
