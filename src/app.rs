@@ -18,6 +18,7 @@ use crate::bus::kafka::KafkaBus;
 use crate::bus::Bus;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::dependency_probe;
 use crate::handler::group_commit::GroupCommit;
 use crate::handler::{FaultHook, HandlerDeps};
 use crate::health::Health;
@@ -33,31 +34,8 @@ use crate::packs::Packs;
 use crate::roles::{self, Role};
 use crate::sla_monitor::SlaMonitor;
 use crate::startup::StartupDeadline;
-use crate::store::{database, pool_stats};
+use crate::store::database;
 use crate::tools::ToolRunner;
-
-/// Readiness follows whether the database takes a write: a full disk answers reads and refuses
-/// writes, and an acknowledged request must mean a durable one.
-async fn probe_writes(db: &DatabaseConnection, health: &Health) {
-    let problem = match database::write_probe(db).await {
-        Ok(()) => None,
-        Err(error) if database::is_storage_failure(&error) => Some(error.to_string()),
-        // Anything else (a lock held by another process, a slow disk) is not a full disk.
-        Err(_) => return,
-    };
-    match (&problem, health.storage_problem()) {
-        (Some(problem), None) => tracing::error!(
-            %problem,
-            "The database takes no writes; readiness is false and nothing is acknowledged until it does."
-        ),
-        (None, Some(_)) => tracing::info!("The database takes writes again."),
-        _ => {}
-    }
-    health.set_storage_problem(problem);
-}
-
-/// How often the database and the broker are pinged for readiness.
-const DATABASE_PROBE_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Seams a test (or an embedding program) may replace.
 pub struct AppOptions {
@@ -322,7 +300,7 @@ impl App {
             serve(listener, state, &settings.http).context("Failed to start the HTTP server")?;
         let server_handle = server.handle();
         let server_task = actix_rt::spawn(server);
-        let probe_task = actix_rt::spawn(probe_dependencies(
+        let probe_task = actix_rt::spawn(dependency_probe::run(
             db.clone(),
             bus.clone(),
             health.clone(),
@@ -401,44 +379,5 @@ impl App {
             "Stopped."
         );
         report
-    }
-}
-
-async fn probe_dependencies(
-    db: DatabaseConnection,
-    bus: Arc<dyn Bus>,
-    health: Health,
-    metrics: Metrics,
-) {
-    loop {
-        let reachable = database::ping(&db).await;
-        if !reachable {
-            tracing::warn!("Database unreachable; readiness is false until it answers.");
-        }
-        health.set_database_reachable(reachable);
-        if reachable {
-            probe_writes(&db, &health).await;
-        }
-        let broker = bus.ping().await;
-        if !broker {
-            tracing::warn!("Broker unreachable; readiness is false until it answers.");
-        }
-        health.set_broker_reachable(broker);
-        if let Some(pool) = pool_stats::sample(&db).await {
-            metrics
-                .db_pool_connections
-                .with_label_values(&["idle"])
-                .set(i64::from(pool.idle));
-            metrics
-                .db_pool_connections
-                .with_label_values(&["in_use"])
-                .set(i64::from(pool.in_use));
-            metrics.db_pool_max.set(i64::from(pool.max));
-            if let Some(acquire) = pool.acquire {
-                metrics.db_acquire_seconds.set(acquire.as_secs_f64());
-            }
-        }
-        crate::memory::give_back_free_memory();
-        actix_rt::time::sleep(DATABASE_PROBE_INTERVAL).await;
     }
 }

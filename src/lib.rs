@@ -30,6 +30,7 @@ pub mod command_error;
 pub mod config;
 pub mod consumer;
 pub mod dead_letter_bulk;
+pub mod dependency_probe;
 pub mod dlq_command;
 pub mod envelope;
 pub mod handler;

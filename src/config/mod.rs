@@ -7,6 +7,8 @@ pub mod kafka;
 mod parse;
 pub mod retention;
 mod roles;
+mod sections;
+mod settings_view;
 mod tuning;
 mod validate;
 

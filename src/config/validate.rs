@@ -16,6 +16,7 @@ use super::retention::RetentionSettings;
 use super::roles::parse_roles;
 pub use super::roles::redact_url_password;
 pub use super::roles::AVAILABLE_ROLES;
+pub use super::sections::{HttpSettings, SlaSettings};
 pub use super::tuning::TuningSettings;
 use super::EnvVars;
 use crate::tools::ToolSettings;
@@ -62,54 +63,6 @@ pub struct Settings {
     pub operator_key_sha256: Option<[u8; 32]>,
     /// Tenants this deployment serves; empty = every tenant of the packs.
     pub tenant_allowlist: BTreeSet<String>,
-}
-
-/// What a stranger on the HTTP port can cost: connections, bodies in flight and how long a body
-/// may take to arrive.
-#[derive(Debug, Clone)]
-pub struct HttpSettings {
-    /// A request body must arrive whole within this time (counted from the first byte read).
-    pub body_timeout: Duration,
-    /// Request bodies read at once; a request beyond it is refused with 503 and Retry-After.
-    pub max_concurrent_bodies: usize,
-    /// Open connections per HTTP worker thread.
-    pub max_connections: usize,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        Self {
-            body_timeout: Duration::from_secs(10),
-            max_concurrent_bodies: 64,
-            max_connections: 256,
-        }
-    }
-}
-
-/// The SLA monitor's schedule and threshold.
-#[derive(Debug, Clone)]
-pub struct SlaSettings {
-    pub check_interval: Duration,
-    /// Fraction of the SLA window after which an exception is flagged imminent.
-    pub imminent_threshold: f64,
-}
-
-impl fmt::Debug for Settings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Settings")
-            .field("roles", &self.roles)
-            .field("concurrency", &self.concurrency)
-            .field("group_id", &self.group_id)
-            .field("database_url", &redact_url_password(&self.database_url))
-            .field("kafka", &self.kafka)
-            .field("http_addr", &self.http_addr)
-            .field("config_dir", &self.config_dir)
-            .field("log_format", &self.log_format)
-            .field("run_migrations", &self.run_migrations)
-            .field("allow_future_schema", &self.allow_future_schema)
-            .field("tuning", &self.tuning)
-            .finish()
-    }
 }
 
 impl Settings {
@@ -416,22 +369,6 @@ impl Settings {
             operator_key_sha256,
             tenant_allowlist,
         })
-    }
-
-    /// The consumer group of a role: GROUP_ID when one role runs; `{GROUP_ID}.{role}` when
-    /// several roles share the process (each role keeps its own group); the role name when
-    /// GROUP_ID is unset.
-    pub fn group_for(&self, role: RoleName) -> String {
-        match &self.group_id {
-            Some(group) if self.roles.len() == 1 => group.clone(),
-            Some(group) => format!("{group}.{role}"),
-            None => role.as_str().to_owned(),
-        }
-    }
-
-    /// True when the database is SQLite (single writer, embedded default).
-    pub fn uses_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
     }
 }
 
