@@ -35,6 +35,30 @@ pub async fn count(db: &DatabaseConnection, filter: &DeadLetterFilter) -> Result
     dead_letter_listing::count_pending(db, filter, up_to).await
 }
 
+/// Walks the pending letters matching `filter` that exist when it starts, oldest first, a batch
+/// of ids at a time; `act` handles one batch (given how many were done before it) and answers
+/// how many it acted on.
+async fn each_batch(
+    db: &DatabaseConnection,
+    filter: &DeadLetterFilter,
+    mut act: impl AsyncFnMut(Vec<i64>, u64) -> Result<u64, BulkError>,
+) -> Result<u64, BulkError> {
+    let up_to = dead_letter_listing::newest_id(db)
+        .await
+        .map_err(failed(0))?;
+    let (mut after, mut done) = (0, 0);
+    loop {
+        let ids = dead_letter_listing::pending_ids(db, filter, after, up_to, BATCH)
+            .await
+            .map_err(failed(done))?;
+        let Some(&last) = ids.last() else {
+            return Ok(done);
+        };
+        done += act(ids, done).await?;
+        after = last;
+    }
+}
+
 /// Replays every pending dead letter matching `filter`; answers how many were replayed (a
 /// letter another operator replayed or discarded meanwhile is skipped). Each batch's events
 /// are on the bus before the next batch starts.
@@ -44,17 +68,8 @@ pub async fn replay(
     filter: &DeadLetterFilter,
     now: DateTime<Utc>,
 ) -> Result<u64, BulkError> {
-    let up_to = dead_letter_listing::newest_id(db)
-        .await
-        .map_err(failed(0))?;
-    let (mut after, mut done) = (0, 0);
-    loop {
-        let ids = dead_letter_listing::pending_ids(db, filter, after, up_to, BATCH)
-            .await
-            .map_err(failed(done))?;
-        let Some(&last) = ids.last() else {
-            return Ok(done);
-        };
+    each_batch(db, filter, async |ids, before| {
+        let mut done = 0;
         let mut deliveries = Vec::with_capacity(ids.len());
         for id in ids {
             match replay_dead_letter(db, bus, id, now).await {
@@ -63,12 +78,18 @@ pub async fn replay(
                     deliveries.push(delivery.wait());
                 }
                 Err(ReplayError::NotFound(_) | ReplayError::NotPending { .. }) => {}
-                Err(ReplayError::Database(source)) => return Err(BulkError { done, source }),
+                Err(ReplayError::Database(source)) => {
+                    return Err(BulkError {
+                        done: before + done,
+                        source,
+                    })
+                }
             }
         }
         join_all(deliveries).await;
-        after = last;
-    }
+        Ok(done)
+    })
+    .await
 }
 
 /// Discards every pending dead letter matching `filter`; answers how many were discarded.
@@ -77,20 +98,10 @@ pub async fn discard(
     filter: &DeadLetterFilter,
     now: DateTime<Utc>,
 ) -> Result<u64, BulkError> {
-    let up_to = dead_letter_listing::newest_id(db)
-        .await
-        .map_err(failed(0))?;
-    let (mut after, mut done) = (0, 0);
-    loop {
-        let ids = dead_letter_listing::pending_ids(db, filter, after, up_to, BATCH)
+    each_batch(db, filter, async |ids, before| {
+        dead_letter_listing::discard(db, &ids, now)
             .await
-            .map_err(failed(done))?;
-        let Some(&last) = ids.last() else {
-            return Ok(done);
-        };
-        done += dead_letter_listing::discard(db, &ids, now)
-            .await
-            .map_err(failed(done))?;
-        after = last;
-    }
+            .map_err(failed(before))
+    })
+    .await
 }
