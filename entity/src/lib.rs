@@ -8,6 +8,7 @@
 pub mod prelude;
 
 pub mod bus_partitions;
+pub mod console_sessions;
 pub mod consumer_offsets;
 pub mod dead_letters;
 pub mod events;
