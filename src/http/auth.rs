@@ -72,7 +72,11 @@ impl FromRequest for Caller {
 
 /// The caller a request's key names, if any.
 fn caller_of(request: &HttpRequest, state: &HttpState) -> Option<Caller> {
-    let key = presented_key(request)?;
+    caller_for_key(presented_key(request)?, state)
+}
+
+/// The caller `key` names, if any: a tenant this deployment serves, or the operator.
+pub(crate) fn caller_for_key(key: &str, state: &HttpState) -> Option<Caller> {
     if let Some(tenant) = state.packs.tenant_for_api_key(key) {
         let served =
             state.tenant_allowlist.is_empty() || state.tenant_allowlist.contains(&tenant.tenant_id);

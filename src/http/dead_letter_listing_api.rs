@@ -36,7 +36,7 @@ const PARAMETERS: [&str; 7] = [
 ];
 
 /// The filters shared with the bulk actions.
-pub(super) const FILTERS: [&str; 5] = ["status", "role", "error_class", "tenant", "reason"];
+pub(crate) const FILTERS: [&str; 5] = ["status", "role", "error_class", "tenant", "reason"];
 
 const DEFAULT_LIMIT: u64 = 100;
 const MAX_LIMIT: u64 = 200;
@@ -64,13 +64,20 @@ pub async fn list(
     match dead_letter_listing::list(&state.db, &filter, before, limit).await {
         Ok(page) => HttpResponse::Ok().json(json!({
             "dead_letters": page.letters,
-            "next_cursor": page.next.map(|id| cursor::encode(&Before { dead_letter_below: id })),
+            "next_cursor": page.next.map(cursor_below),
         })),
         Err(error) => unavailable(error),
     }
 }
 
-fn listing_of(query: &str) -> Result<(DeadLetterFilter, Option<i64>, u64), ParamError> {
+/// The cursor of the page below dead letter `id`.
+pub(crate) fn cursor_below(id: i64) -> String {
+    cursor::encode(&Before {
+        dead_letter_below: id,
+    })
+}
+
+pub(crate) fn listing_of(query: &str) -> Result<(DeadLetterFilter, Option<i64>, u64), ParamError> {
     let params = Params::from_query(query, &PARAMETERS)?;
     let status = params
         .one_of("status", &[PENDING, REPLAYED, DISCARDED, ALL_STATUSES])?
@@ -89,7 +96,7 @@ fn listing_of(query: &str) -> Result<(DeadLetterFilter, Option<i64>, u64), Param
 }
 
 /// The filters but `status` (which the listing and the bulk actions read differently).
-pub(super) fn filter_of(params: &Params) -> Result<DeadLetterFilter, ParamError> {
+pub(crate) fn filter_of(params: &Params) -> Result<DeadLetterFilter, ParamError> {
     let roles = RoleName::ALL.map(RoleName::as_str);
     let classes = ErrorClass::ALL.map(ErrorClass::as_str);
     Ok(DeadLetterFilter {

@@ -53,7 +53,7 @@ const SLA_STATES: [&str; 2] = ["breached", "imminent"];
 
 /// Why a listing request was refused.
 #[derive(Debug, thiserror::Error)]
-enum Refusal {
+pub(crate) enum Refusal {
     #[error(transparent)]
     Param(#[from] ParamError),
     #[error("a tenant key lists its own tenant's exceptions only")]
@@ -61,7 +61,7 @@ enum Refusal {
 }
 
 impl Refusal {
-    fn response(&self) -> HttpResponse {
+    pub(crate) fn response(&self) -> HttpResponse {
         match self {
             Refusal::Param(refused) => refused.error_response(),
             Refusal::OtherTenant => forbidden(&self.to_string()),
@@ -70,11 +70,11 @@ impl Refusal {
 }
 
 /// What one request asks for.
-struct Listing {
-    scope: Scope,
-    filter: ExceptionFilter,
-    order: Order,
-    limit: u64,
+pub(crate) struct Listing {
+    pub(crate) scope: Scope,
+    pub(crate) filter: ExceptionFilter,
+    pub(crate) order: Order,
+    pub(crate) limit: u64,
 }
 
 pub async fn list(
@@ -107,7 +107,11 @@ pub async fn list(
     }
 }
 
-fn listing_of(query: &str, caller: &Caller, state: &HttpState) -> Result<Listing, Refusal> {
+pub(crate) fn listing_of(
+    query: &str,
+    caller: &Caller,
+    state: &HttpState,
+) -> Result<Listing, Refusal> {
     let params = Params::from_query(query, &PARAMETERS)?;
     let scope = scope_of(caller, &params, state)?;
     Ok(Listing {

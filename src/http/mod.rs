@@ -1,16 +1,16 @@
 //! The HTTP surface (actix-web): probes and metrics for the platform, and the tenant API.
 //! The server takes its listener from the caller, so tests bind port 0.
 
-mod auth;
+pub(crate) mod auth;
 mod body;
-mod cursor;
+pub(crate) mod cursor;
 mod dead_letter_bulk_api;
-mod dead_letter_listing_api;
-mod dead_letters_api;
-mod exception_listing_api;
+pub(crate) mod dead_letter_listing_api;
+pub(crate) mod dead_letters_api;
+pub(crate) mod exception_listing_api;
 mod exceptions_api;
 pub mod listener;
-mod params;
+pub(crate) mod params;
 mod probes;
 mod request_metrics;
 pub mod startup_server;
@@ -69,6 +69,7 @@ pub fn serve(
             .route("/healthz", web::get().to(probes::healthz))
             .route("/readyz", web::get().to(probes::readyz))
             .route("/metrics", web::get().to(probes::metrics))
+            .service(crate::console::scope())
             .service(
                 web::scope("/v1")
                     .wrap(from_fn(auth::authenticate))

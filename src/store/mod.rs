@@ -2,10 +2,13 @@
 //! the embedded bus, which owns its tables.
 
 mod conditions;
+pub mod console_sessions;
 pub mod database;
 pub mod dead_letter_listing;
 pub mod dead_letters;
+pub mod exception_counts;
 pub mod exception_listing;
+pub mod exception_record;
 pub mod exception_summary;
 pub mod exceptions;
 pub mod feedback;
