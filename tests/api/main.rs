@@ -8,6 +8,8 @@
 
 mod api_edges;
 mod bad_config;
+mod console_isolation;
+mod console_session;
 mod crash;
 mod dead_letter_bulk;
 mod dead_letter_copies;
