@@ -26,6 +26,17 @@ fi
 # The binary under test must not pick up the caller's broker by accident.
 unset KAFKA_BOOTSTRAP_SERVERS
 
+# Debian's chromium and chromedriver for the console's browser tests (tests/browser). Under
+# CI=true they are required; elsewhere the browser tests skip without them.
+echo "==> chromium and chromedriver (scripts/install-browser.sh)"
+if ! scripts/install-browser.sh >/dev/null; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "the browser tests need chromium and chromedriver" >&2
+    exit 1
+  fi
+  echo "warning: no chromium/chromedriver; the browser tests will skip" >&2
+fi
+
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 
