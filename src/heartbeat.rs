@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use actix::prelude::*;
+use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use entity::workers;
 use sea_orm::DatabaseConnection;
@@ -136,14 +137,16 @@ async fn beat(
     let state = snapshot(&identity.roles, &consumers, &metrics).await;
     // Rows carry the wall-clock time of their beat, whatever clock the roles use.
     let now = Utc::now();
-    let row = identity.row(&state, now)?;
+    let row = identity
+        .row(&state, now)
+        .context("could not encode this process's state")?;
     registry::upsert(&db, &row)
         .await
-        .map_err(|error| anyhow::anyhow!("could not write this process's row: {error}"))?;
+        .context("could not write this process's row")?;
     let cutoff = now - chrono::Duration::from_std(FORGET_AFTER).unwrap_or_default();
     let forgotten = registry::forget_silent_since(&db, cutoff)
         .await
-        .map_err(|error| anyhow::anyhow!("could not forget silent processes: {error}"))?;
+        .context("could not forget silent processes")?;
     if forgotten > 0 {
         tracing::info!(
             forgotten,
