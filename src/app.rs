@@ -22,6 +22,7 @@ use crate::dependency_probe;
 use crate::handler::group_commit::GroupCommit;
 use crate::handler::{FaultHook, HandlerDeps};
 use crate::health::Health;
+use crate::heartbeat::ProcessIdentity;
 use crate::http::startup_server::StartupServer;
 use crate::http::{serve, BodyGate, HttpState};
 use crate::metrics::Metrics;
@@ -161,7 +162,8 @@ async fn open_dependencies(
 /// How long one start-up question to the broker may take.
 const BROKER_ASK_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The maintenance actors' settings: the sweeper when the bus publishes through an outbox.
+/// The maintenance actors' settings: the sweeper when the bus publishes through an outbox, and
+/// what the heartbeat says of this process.
 fn maintenance_plan(
     settings: &Settings,
     instance: &str,
@@ -172,6 +174,7 @@ fn maintenance_plan(
         sweeper: settings.kafka.as_ref().map(|kafka| kafka.sweeper.clone()),
         retention: settings.retention.clone(),
         sla_monitor,
+        identity: ProcessIdentity::of(settings, instance, &host_name()),
     }
 }
 
@@ -186,9 +189,14 @@ fn group_commit_lanes(settings: &Settings) -> usize {
     }
 }
 
-/// A name for this process in leases: host, pid and a random suffix.
+/// This host's name: HOSTNAME, or `local`.
+pub fn host_name() -> String {
+    std::env::var("HOSTNAME").unwrap_or_else(|_| "local".to_owned())
+}
+
+/// A name for this process in leases and `workers`: host, pid and a random suffix.
 pub fn instance_id() -> String {
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".to_owned());
+    let host = host_name();
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     format!("{host}-{}-{}", std::process::id(), &suffix[..8])
 }

@@ -12,12 +12,13 @@ use tokio::sync::mpsc;
 
 use crate::bus::{AssignmentEvent, Bus, PartitionSource, TopicPartition};
 use crate::config::TuningSettings;
+use crate::fleet::PartitionState;
 use crate::handler::failure::backoff;
 use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::partition::{
     DeadLetterCapTripped, Drain, DrainReport, Halt, PartitionParent, PartitionStopped,
-    PartitionWorker, StopIntake,
+    PartitionWorker, ReportState, StopIntake,
 };
 use crate::pool::HandlerPool;
 use crate::restart_budget::{fail_role, RestartBudget};
@@ -205,6 +206,45 @@ impl actix::Handler<HaltPartitionWorkers> for RoleConsumer {
             owned.worker.do_send(Halt);
         }
         self.owned.len()
+    }
+}
+
+/// The state of every partition this consumer owns, as its worker reports it. A worker that
+/// does not answer within `REPORT_WAIT` (still reading its committed position) is listed
+/// without numbers.
+#[derive(Message)]
+#[rtype(result = "Vec<PartitionState>")]
+pub struct ReportPartitions;
+
+const REPORT_WAIT: Duration = Duration::from_secs(1);
+
+impl actix::Handler<ReportPartitions> for RoleConsumer {
+    type Result = ResponseFuture<Vec<PartitionState>>;
+
+    fn handle(&mut self, _message: ReportPartitions, _ctx: &mut Self::Context) -> Self::Result {
+        let role = self.role.name().as_str();
+        let asks: Vec<_> = self
+            .owned
+            .iter()
+            .map(|(tp, owned)| {
+                let unanswered = PartitionState {
+                    role: role.to_owned(),
+                    topic: tp.topic.clone(),
+                    partition: tp.partition,
+                    committed_offset: None,
+                    lag: None,
+                    in_flight: None,
+                };
+                let ask = owned.worker.send(ReportState);
+                async move {
+                    match tokio::time::timeout(REPORT_WAIT, ask).await {
+                        Ok(Ok(state)) => state,
+                        _ => unanswered,
+                    }
+                }
+            })
+            .collect();
+        Box::pin(join_all(asks))
     }
 }
 

@@ -9,7 +9,8 @@
 //!   per consumer role, one worker per assigned partition); `pool` + `handler`: CONCURRENCY
 //!   handler actors per role on the shared `handler_threads`, and the mechanics around one
 //!   event (group commit included). `sweeper`: the outbox sweeper the overseer runs on Kafka.
-//!   `sla_monitor`: the SLA monitor, started by `app` beside the overseer.
+//!   `sla_monitor`: the SLA monitor, started by `app` beside the overseer. `heartbeat`: this
+//!   process's row in the fleet registry (`workers`); `fleet`: the registry's shapes.
 //! - `offsets`: the watermark. `routing`: stable key hashing.
 //! - `bus`: the seam between actors and the log, with its two implementations: the embedded
 //!   in-database bus and the Kafka bus (the `events` table as outbox, published on commit).
@@ -34,9 +35,11 @@ pub mod dead_letter_bulk;
 pub mod dependency_probe;
 pub mod dlq_command;
 pub mod envelope;
+pub mod fleet;
 pub mod handler;
 pub mod handler_threads;
 pub mod health;
+pub mod heartbeat;
 pub mod http;
 pub mod ingest;
 pub mod ingest_file;

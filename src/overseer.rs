@@ -1,6 +1,7 @@
 //! The root supervisor: per role a handler pool and a role consumer, plus the SLA monitor and
-//! the maintenance actors (outbox sweeper, retention task); on shutdown it drains every consumer (stop
-//! fetching, finish in-flight work up to the deadline, commit) and then stops the pools.
+//! the maintenance actors (outbox sweeper, retention task, heartbeat); on shutdown it drains
+//! every consumer (stop fetching, finish in-flight work up to the deadline, commit), stops the
+//! maintenance actors (the heartbeat deletes this process's row) and then stops the pools.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use crate::config::retention::RetentionSettings;
 use crate::consumer::{HaltPartitionWorkers, RoleConsumer, StopConsuming};
 use crate::handler::HandlerDeps;
 use crate::handler_threads::HandlerThreads;
+use crate::heartbeat::{Heartbeat, ProcessIdentity, StopHeartbeat};
 use crate::model::RoleName;
 use crate::partition::DrainReport;
 use crate::pool::HandlerPool;
@@ -49,13 +51,15 @@ pub struct ShutdownReport {
 }
 
 /// How the maintenance actors run: the outbox sweeper (when the bus publishes through an
-/// outbox) and the retention task. Each takes a lease, so one process of the fleet does it.
+/// outbox) and the retention task, each under a lease so one process of the fleet does it; and
+/// this process's heartbeat in `workers`.
 pub struct MaintenancePlan {
     pub instance_id: String,
     pub sweeper: Option<SweeperSettings>,
     pub retention: RetentionSettings,
     /// When sla_monitor is among the roles.
     pub sla_monitor: Option<SlaMonitor>,
+    pub identity: ProcessIdentity,
 }
 
 pub struct Overseer {
@@ -67,6 +71,7 @@ pub struct Overseer {
     sweeper: Option<Addr<OutboxSweeper>>,
     retention: Option<Addr<RetentionTask>>,
     sla_monitor: Option<Addr<SlaMonitor>>,
+    heartbeat: Option<Addr<Heartbeat>>,
 }
 
 impl Overseer {
@@ -85,6 +90,7 @@ impl Overseer {
             sweeper: None,
             retention: None,
             sla_monitor: None,
+            heartbeat: None,
         }
     }
 
@@ -110,6 +116,18 @@ impl Overseer {
             self.deps.metrics.clone(),
         );
         self.retention = Some(retention.start());
+        let consumers = self
+            .roles
+            .iter()
+            .map(|runtime| (runtime.pool.role_name(), runtime.consumer.clone()))
+            .collect();
+        let heartbeat = Heartbeat::new(
+            self.deps.db.clone(),
+            plan.identity,
+            consumers,
+            self.deps.metrics.clone(),
+        );
+        self.heartbeat = Some(heartbeat.start());
     }
 }
 
@@ -214,6 +232,9 @@ impl actix::Handler<Shutdown> for Overseer {
         }));
         let sweeper = self.sweeper.take();
         let sla_monitor = self.sla_monitor.take();
+        let heartbeat = self.heartbeat.take();
+        // A simulated crash leaves the row, as a killed process does.
+        let remove_row = message.commit;
         // Without an address the retention task stops (a pass under way ends with it).
         self.retention = None;
         let stop_all = async move {
@@ -223,6 +244,10 @@ impl actix::Handler<Shutdown> for Overseer {
             let results = stops.await;
             if let Some(sweeper) = sweeper {
                 let _sweeper_gone = sweeper.send(StopSweeping).await;
+            }
+            // Last, so the registry shows the partitions while they drain.
+            if let Some(heartbeat) = heartbeat {
+                let _heartbeat_gone = heartbeat.send(StopHeartbeat { remove_row }).await;
             }
             results
         };

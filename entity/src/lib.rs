@@ -18,3 +18,4 @@ pub mod leases;
 pub mod playbook_steps;
 pub mod processed_events;
 pub mod tool_executions;
+pub mod workers;

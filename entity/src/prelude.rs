@@ -10,3 +10,4 @@ pub use super::leases::Entity as Leases;
 pub use super::playbook_steps::Entity as PlaybookSteps;
 pub use super::processed_events::Entity as ProcessedEvents;
 pub use super::tool_executions::Entity as ToolExecutions;
+pub use super::workers::Entity as Workers;

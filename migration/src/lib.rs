@@ -21,6 +21,7 @@ mod m20261129_000013_index_unpublished_events;
 mod m20261129_000014_index_pending_dead_letters;
 mod m20261129_000015_index_listings;
 mod m20261129_000016_index_for_retention;
+mod m20261129_000017_create_workers;
 mod m20261129_000018_create_console_sessions;
 
 /// Every migration of the worker's schema, oldest first.
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000014_index_pending_dead_letters::Migration),
             Box::new(m20261129_000015_index_listings::Migration),
             Box::new(m20261129_000016_index_for_retention::Migration),
+            Box::new(m20261129_000017_create_workers::Migration),
             Box::new(m20261129_000018_create_console_sessions::Migration),
         ]
     }

@@ -98,6 +98,8 @@ pub struct EnvVars {
     pub dlq_cap_ratio: String,
     #[envconfig(from = "TENANT_MAX_IN_FLIGHT", default = "16")]
     pub tenant_max_in_flight: String,
+    #[envconfig(from = "WORKER_HEARTBEAT_SECS", default = "10")]
+    pub worker_heartbeat_secs: String,
     #[envconfig(nested)]
     pub kafka: KafkaEnvVars,
 }

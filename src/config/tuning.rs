@@ -32,6 +32,8 @@ pub struct TuningSettings {
     pub handler_in_flight: usize,
     /// Threads the handler actors of every role share.
     pub handler_threads: usize,
+    /// Time between two heartbeats of this process's row in `workers`.
+    pub worker_heartbeat: Duration,
 }
 
 impl Default for TuningSettings {
@@ -55,6 +57,7 @@ impl Default for TuningSettings {
             group_commit_max_events: 32,
             handler_in_flight: 8,
             handler_threads: 2,
+            worker_heartbeat: Duration::from_secs(10),
         }
     }
 }

@@ -289,6 +289,13 @@ impl Settings {
                 Some(raw) => parse_in_range(&mut problems, "HANDLER_THREADS", raw, 1, 256),
                 None => std::thread::available_parallelism().map_or(1, usize::from),
             },
+            worker_heartbeat: Duration::from_secs(parse_in_range(
+                &mut problems,
+                "WORKER_HEARTBEAT_SECS",
+                &env.worker_heartbeat_secs,
+                1,
+                300,
+            )),
         };
         if tuning.max_buffered_per_partition < tuning.max_in_flight_per_partition {
             problems.push(

@@ -15,6 +15,7 @@ mod probes;
 mod request_metrics;
 pub mod startup_server;
 mod steps_api;
+mod workers_api;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -99,7 +100,8 @@ pub fn serve(
                     .route(
                         "/dead-letters/{id}/replay",
                         web::post().to(dead_letters_api::replay),
-                    ),
+                    )
+                    .route("/workers", web::get().to(workers_api::list)),
             )
     })
     .workers(2)

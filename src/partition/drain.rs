@@ -43,6 +43,7 @@ impl PartitionWorker {
                 Err(error) => tracing::warn!(partition = %worker.loop_name, %error, "Offset commit failed; will retry."),
             }
             if let Ok(end) = end {
+                worker.last_end = Some(end);
                 let lag = (end - worker.committed).max(0);
                 worker.metrics.consumer_lag.with_label_values(&worker.label_values()).set(lag);
             }

@@ -7,6 +7,9 @@ mod buffer;
 mod dlq_cap;
 mod drain;
 mod flow;
+mod status;
+
+pub use status::ReportState;
 
 use buffer::TenantBuffer;
 use dlq_cap::DeadLetterCap;
@@ -71,6 +74,8 @@ pub struct PartitionWorker {
     labels: [String; 3],
     watermark: Option<Watermark>,
     committed: i64,
+    /// The end of the partition at the last commit interval, once measured.
+    last_end: Option<i64>,
     fetching: bool,
     committing: bool,
     fetch_failures: u32,
@@ -144,6 +149,7 @@ impl PartitionWorker {
             tuning,
             watermark: None,
             committed: 0,
+            last_end: None,
             fetching: false,
             committing: false,
             fetch_failures: 0,

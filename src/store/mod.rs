@@ -21,6 +21,7 @@ pub mod sla;
 pub mod steps;
 pub mod timeline;
 pub mod tool_executions;
+pub mod workers;
 
 use sea_orm::{ConnectionTrait, Statement, Value};
 

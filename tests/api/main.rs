@@ -15,6 +15,8 @@ mod dead_letter_bulk;
 mod dead_letter_copies;
 mod dead_letter_listing;
 mod end_to_end;
+mod fleet;
+mod fleet_states;
 mod flow;
 mod full_chain;
 mod health;

@@ -7,6 +7,7 @@
 //! harness (cluster share, child processes, producers, readers) is the test-support crate's.
 
 mod end_to_end;
+mod fleet;
 mod offsets;
 mod scaling;
 mod shutdown;

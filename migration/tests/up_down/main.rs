@@ -25,7 +25,7 @@ use other_tables::other_tables_round_trip;
 
 type TestResult<T = ()> = Result<T, Box<dyn Error>>;
 
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 11] = [
     "exceptions",
     "events",
     "bus_partitions",
@@ -36,6 +36,7 @@ const TABLES: [&str; 10] = [
     "tool_executions",
     "feedback",
     "leases",
+    "workers",
 ];
 
 /// Fails the test with `message` unless `condition` holds (an error, not a panic, so the

@@ -3,10 +3,11 @@
 
 use entity::prelude::{
     ConsumerOffsets, DeadLetters, Feedback, Leases, PlaybookSteps, ProcessedEvents, ToolExecutions,
+    Workers,
 };
 use entity::{
     consumer_offsets, dead_letters, feedback, leases, playbook_steps, processed_events,
-    tool_executions,
+    tool_executions, workers,
 };
 use sea_orm_migration::sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, DatabaseConnection, EntityTrait,
@@ -154,6 +155,27 @@ pub(crate) async fn other_tables_round_trip(db: &DatabaseConnection) -> TestResu
         Leases::find_by_id("relay").one(db).await?,
         Some(lease),
         "leases",
+    )?;
+
+    let worker = workers::ActiveModel {
+        instance_id: Set("host-1-42-abcdef01".to_owned()),
+        host: Set("host-1".to_owned()),
+        version: Set("0.1.0".to_owned()),
+        git_commit: Set("unknown".to_owned()),
+        roles: Set("[\"intake\",\"triage\"]".to_owned()),
+        concurrency: Set(4),
+        backend: Set("embedded".to_owned()),
+        heartbeat_secs: Set(10),
+        started_at: Set(at(13)?),
+        heartbeat_at: Set(at(14)?),
+        state: Set("{\"partitions\":[]}".to_owned()),
+    }
+    .insert(db)
+    .await?;
+    ensure_eq(
+        Workers::find_by_id("host-1-42-abcdef01").one(db).await?,
+        Some(worker),
+        "workers",
     )?;
     Ok(())
 }

@@ -1,0 +1,42 @@
+//! GET /v1/workers (operator): the fleet's processes from the `workers` table, by instance id,
+//! each with its roles, partitions, in-flight events, failed roles, heartbeat age and whether it
+//! is stale. Takes no parameters. Answers `fleet::WorkerList`.
+
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use chrono::Utc;
+use serde_json::json;
+
+use super::auth::Caller;
+use super::dead_letters_api::refuse_unless_operator;
+use super::params::Params;
+use super::HttpState;
+use crate::fleet::{WorkerList, WorkerView};
+use crate::store::workers;
+
+pub async fn list(
+    request: HttpRequest,
+    caller: Caller,
+    state: web::Data<HttpState>,
+) -> HttpResponse {
+    if let Some(refused) = refuse_unless_operator(&caller, &state) {
+        return refused;
+    }
+    if let Err(refused) = Params::from_query(request.query_string(), &[]) {
+        return refused.error_response();
+    }
+    match workers::list(&state.db).await {
+        Ok(rows) => {
+            let now = Utc::now();
+            let workers = rows
+                .into_iter()
+                .map(|row| WorkerView::from_row(row, now))
+                .collect();
+            HttpResponse::Ok().json(WorkerList { workers })
+        }
+        Err(error) => {
+            tracing::warn!(%error, "Listing the workers failed.");
+            HttpResponse::ServiceUnavailable()
+                .json(json!({ "error": "the workers could not be read; retry" }))
+        }
+    }
+}
