@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use entity::workers;
+
+pub use crate::activity::ActivitySample;
 use serde::{Deserialize, Serialize};
 
 /// A row is stale once this many of its heartbeat intervals pass without a beat.
@@ -30,7 +32,7 @@ pub struct PartitionState {
 }
 
 /// What a heartbeat records of the process's roles.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkerState {
     /// Every partition the consumer roles hold, by role, topic and partition.
     pub partitions: Vec<PartitionState>,
@@ -38,6 +40,9 @@ pub struct WorkerState {
     pub in_flight: BTreeMap<String, i64>,
     /// Roles that hit their restart limit or dead-letter cap and stopped.
     pub failed_roles: Vec<String>,
+    /// Per beat of the last few minutes, the events each role handled and the time they took.
+    #[serde(default)]
+    pub activity: Vec<ActivitySample>,
 }
 
 /// One process of the fleet, as GET /v1/workers shows it.
@@ -63,6 +68,8 @@ pub struct WorkerView {
     pub partitions: Vec<PartitionState>,
     pub in_flight: BTreeMap<String, i64>,
     pub failed_roles: Vec<String>,
+    /// Per beat of the last few minutes, the events each role handled and the time they took.
+    pub activity: Vec<ActivitySample>,
 }
 
 /// The answer of GET /v1/workers: every registered process, by instance id.
@@ -95,6 +102,7 @@ impl WorkerView {
             partitions: state.partitions,
             in_flight: state.in_flight,
             failed_roles: state.failed_roles,
+            activity: state.activity,
         }
     }
 }
@@ -154,12 +162,23 @@ mod tests {
             }],
             in_flight: BTreeMap::from([("intake".to_owned(), 1)]),
             failed_roles: vec!["intake".into()],
+            activity: vec![ActivitySample {
+                at: beat,
+                roles: BTreeMap::from([(
+                    "intake".to_owned(),
+                    crate::activity::RoleWork {
+                        handled: 5,
+                        seconds: 0.25,
+                    },
+                )]),
+            }],
         };
         let json = serde_json::to_string(&state).expect("state serialises");
         let view = WorkerView::from_row(row(beat, &json), beat);
         assert_eq!(view.partitions, state.partitions);
         assert_eq!(view.in_flight, state.in_flight);
         assert_eq!(view.failed_roles, state.failed_roles);
+        assert_eq!(view.activity, state.activity);
         assert_eq!(view.roles, vec!["intake".to_owned()]);
         let broken = WorkerView::from_row(row(beat, "not json"), beat);
         assert!(broken.partitions.is_empty());

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use entity::workers;
 use sea_orm::DatabaseConnection;
 
+use crate::activity::{ActivityRecorder, ActivitySample};
 use crate::config::Settings;
 use crate::consumer::{ReportPartitions, RoleConsumer};
 use crate::fleet::WorkerState;
@@ -78,6 +79,8 @@ pub struct Heartbeat {
     /// Each consumer role with its consumer, which reports the role's partitions.
     consumers: Vec<(RoleName, Addr<RoleConsumer>)>,
     metrics: Metrics,
+    /// The roles' recent work, sampled at each beat.
+    activity: ActivityRecorder,
     /// Set by `StopHeartbeat`: no beat starts after it.
     stopping: bool,
 }
@@ -101,6 +104,7 @@ impl Heartbeat {
             identity,
             consumers,
             metrics,
+            activity: ActivityRecorder::default(),
             stopping: false,
         }
     }
@@ -111,11 +115,15 @@ impl Heartbeat {
         if self.stopping {
             return;
         }
+        let activity = self
+            .activity
+            .sample(&self.metrics, &self.identity.roles, Utc::now());
         let beat = beat(
             self.db.clone(),
             self.identity.clone(),
             self.consumers.clone(),
             self.metrics.clone(),
+            activity,
         );
         ctx.wait(beat.into_actor(self).map(|result, _heartbeat, _ctx| {
             if let Err(error) = result {
@@ -133,8 +141,10 @@ async fn beat(
     identity: ProcessIdentity,
     consumers: Vec<(RoleName, Addr<RoleConsumer>)>,
     metrics: Metrics,
+    activity: Vec<ActivitySample>,
 ) -> anyhow::Result<()> {
-    let state = snapshot(&identity.roles, &consumers, &metrics).await;
+    let mut state = snapshot(&identity.roles, &consumers, &metrics).await;
+    state.activity = activity;
     // Rows carry the wall-clock time of their beat, whatever clock the roles use.
     let now = Utc::now();
     let row = identity

@@ -21,6 +21,7 @@
 //!   replaying dead letters.
 //! - `http`: probes, metrics and the API. `health`, `metrics`, `telemetry`: observing it;
 //!   `memory`: giving freed memory back; `clock`: the injectable clock.
+pub mod activity;
 pub mod app;
 pub mod backoff;
 pub mod bench;

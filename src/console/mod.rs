@@ -8,6 +8,8 @@ mod assets;
 mod dead_letter_pages;
 mod exception_page;
 mod exception_pages;
+mod fleet_page;
+mod fleet_view;
 mod forms;
 mod layout;
 mod overview;
@@ -71,5 +73,6 @@ pub fn scope() -> actix_web::Scope<
             "/dead-letters/{id}/{action}",
             web::post().to(dead_letter_pages::act),
         )
+        .route("/fleet", web::get().to(fleet_page::show))
         .route("/assets/{name}", web::get().to(assets::serve))
 }

@@ -9,6 +9,10 @@ use maud::{html, Markup};
 use super::forms::{signed_in, unavailable, Need};
 use super::layout::{page, Section};
 use super::session::Session;
+use std::collections::BTreeMap;
+
+use super::fleet_view::{by_role, processes, sparkline, RoleSummary};
+use crate::activity::FleetActivity;
 use crate::dead_letter_bulk;
 use crate::http::HttpState;
 use crate::model::ExceptionStatus;
@@ -42,16 +46,51 @@ pub async fn panel(request: HttpRequest, state: web::Data<HttpState>) -> HttpRes
 
 async fn panel_markup(session: &Session, state: &HttpState) -> Result<Markup, sea_orm::DbErr> {
     let counts = exception_counts::count(&state.db, session.tenant_id()).await?;
-    let dead_letters = if session.is_operator() {
-        Some(dead_letter_bulk::count(&state.db, &DeadLetterFilter::default()).await?)
+    let (dead_letters, roles) = if session.is_operator() {
+        let waiting = dead_letter_bulk::count(&state.db, &DeadLetterFilter::default()).await?;
+        (Some(waiting), Some(by_role(&processes(state).await?)))
     } else {
-        None
+        (None, None)
     };
     Ok(html! {
         div id="overview" hx-get="/ui/overview/panel" hx-trigger="every 5s" hx-swap="outerHTML" {
             (exception_cards(&counts, dead_letters))
+            @if let Some(roles) = roles {
+                h2 { "Roles across the fleet" }
+                (role_table(&roles))
+            }
         }
     })
+}
+
+fn role_table(roles: &BTreeMap<String, RoleSummary>) -> Markup {
+    html! {
+        @if roles.is_empty() {
+            p.muted { "No process has registered yet." }
+        } @else {
+            table id="roles" {
+                thead { tr {
+                    th { "Role" } th.num { "Processes" } th { "Events/s, last 5 min" } th.num { "Events/s (1 min)" }
+                    th.num { "Mean processing (1 min)" } th.num { "Backlog" } th.num { "In flight" }
+                } }
+                tbody {
+                    @for (role, summary) in roles {
+                        tr id=(format!("role-{role}")) {
+                            td { (role) }
+                            td.num { (summary.processes) }
+                            td { @if let Some(activity) = &summary.activity {
+                                (sparkline(&activity.per_second, &format!("{role}: events per second over the last five minutes")))
+                            } }
+                            td.num { (summary.activity.as_ref().map_or("—".to_owned(), |activity| format!("{:.1}", activity.recent_rate()))) }
+                            td.num { (summary.activity.as_ref().and_then(FleetActivity::recent_mean_ms).map_or("—".to_owned(), |ms| format!("{ms:.1} ms"))) }
+                            td.num { (summary.backlog.map_or("—".to_owned(), |backlog| backlog.to_string())) }
+                            td.num { (summary.in_flight) }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn exception_cards(counts: &ExceptionCounts, dead_letters: Option<u64>) -> Markup {

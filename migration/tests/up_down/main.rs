@@ -25,7 +25,7 @@ use other_tables::other_tables_round_trip;
 
 type TestResult<T = ()> = Result<T, Box<dyn Error>>;
 
-const TABLES: [&str; 11] = [
+const TABLES: [&str; 12] = [
     "exceptions",
     "events",
     "bus_partitions",
@@ -37,6 +37,7 @@ const TABLES: [&str; 11] = [
     "feedback",
     "leases",
     "workers",
+    "console_sessions",
 ];
 
 /// Fails the test with `message` unless `condition` holds (an error, not a panic, so the
