@@ -8,6 +8,17 @@ use crate::console_session::{csrf_token, get, post, settlement_waiting, sign_in,
 
 on_both_backends!(a_tenant_sees_its_own_tenant_only_on_every_page);
 
+/// The number on the overview's card for `status`.
+fn card(page: &str, status: &str) -> i64 {
+    let marker = format!(r#"id="count-{status}">"#);
+    let start = page.find(&marker).expect("a card") + marker.len();
+    page[start..]
+        .split('<')
+        .next()
+        .and_then(|number| number.parse().ok())
+        .expect("a number")
+}
+
 async fn a_tenant_sees_its_own_tenant_only_on_every_page(backend: Backend) {
     let Some(test_db) = TestDb::create(backend).await else {
         return;

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use test_support::{free_port, wait_for, Worker, CONFIG_DIR};
@@ -68,8 +69,8 @@ impl Browser {
                          "--disable-dev-shm-usage", "--window-size=1360,900"],
             }),
         );
-        let client = ClientBuilder::rustls()
-            .expect("a TLS connector")
+        // chromedriver listens on loopback over plain HTTP: no TLS connector.
+        let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)
             .connect(&webdriver)
             .await
