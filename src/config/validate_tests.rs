@@ -84,3 +84,20 @@ fn passwords_never_reach_debug_output() {
     assert!(!debug.contains("s3cret"), "{debug}");
     assert!(debug.contains("app:***@db"));
 }
+
+#[test]
+fn the_heartbeat_interval_defaults_to_ten_seconds_within_one_to_300() {
+    let settings = Settings::from_sources(&env_of(&[]), Some("intake"), true).unwrap();
+    assert_eq!(settings.tuning.worker_heartbeat, Duration::from_secs(10));
+    for bad in ["0", "301", "soon"] {
+        let env = env_of(&[("WORKER_HEARTBEAT_SECS", bad)]);
+        let errors = Settings::from_sources(&env, Some("intake"), true).unwrap_err();
+        assert!(
+            errors.to_string().contains("WORKER_HEARTBEAT_SECS"),
+            "{bad}: {errors}"
+        );
+    }
+    let env = env_of(&[("WORKER_HEARTBEAT_SECS", "300")]);
+    let settings = Settings::from_sources(&env, Some("intake"), true).unwrap();
+    assert_eq!(settings.tuning.worker_heartbeat, Duration::from_secs(300));
+}
