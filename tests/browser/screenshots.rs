@@ -56,6 +56,10 @@ async fn the_overview_and_an_exception_page_render_with_data() {
     browser.sign_in(&base, OPERATOR_KEY).await;
     browser.find("#count-in_progress").await;
     assert_ne!(browser.text("#count-in_progress").await, "0");
+    // The fleet's heartbeats have reported the roles' work: intake handled every exception.
+    browser.find("#role-intake svg.spark").await;
+    browser.find("#role-playbook").await;
+    assert!(browser.text("#roles").await.contains("intake"));
     save(&browser, "console-overview.png").await;
 
     browser
