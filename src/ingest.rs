@@ -22,7 +22,8 @@ pub const MAX_RAW_EXCEPTION_BYTES: usize = 256 * 1024;
 /// 128 levels, and the body travels wrapped in its envelope.
 pub const MAX_RAW_EXCEPTION_DEPTH: usize = 100;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// A raw exception taken: its id (given or derived) and its ingestion event's id.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Accepted {
     pub exception_id: String,
     pub event_id: String,
