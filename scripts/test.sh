@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: formatting, lints, then every test of the workspace on SQLite, on a real
-# Postgres and on a real Kafka-protocol broker. TEST_DATABASE_URL points at a Postgres server
+# Postgres and on a real Kafka-protocol broker, then the API contract check (schemathesis
+# against the live service, scripts/api-contract.sh). TEST_DATABASE_URL points at a Postgres server
 # whose user may create databases (default: the local server on 127.0.0.1:5432). Under CI=true
 # the Postgres and Kafka tests never skip.
 set -euo pipefail
@@ -45,3 +46,6 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 echo "==> cargo test (SQLite and Postgres at ${TEST_DATABASE_URL%%@*}@...)"
 cargo test --workspace --all-targets
+
+echo "==> API contract (scripts/api-contract.sh)"
+bash scripts/api-contract.sh

@@ -20,7 +20,7 @@ pub const BUCKET_SECS: i64 = 10;
 pub const WINDOW_SECS: i64 = 300;
 
 /// One role's work between two beats.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoleWork {
     /// Events handled (processed, duplicate or dead-lettered).
     pub handled: u64,
@@ -29,7 +29,7 @@ pub struct RoleWork {
 }
 
 /// The work of every role of one process between its previous beat and `at`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ActivitySample {
     pub at: DateTime<Utc>,
     pub roles: BTreeMap<String, RoleWork>,

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub const STALE_AFTER_BEATS: u32 = 3;
 
 /// One partition held by one of the process's roles, as its partition worker reported it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PartitionState {
     pub role: String,
     pub topic: String,
@@ -46,7 +46,7 @@ pub struct WorkerState {
 }
 
 /// One process of the fleet, as GET /v1/workers shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkerView {
     pub instance_id: String,
     pub host: String,
@@ -73,7 +73,7 @@ pub struct WorkerView {
 }
 
 /// The answer of GET /v1/workers: every registered process, by instance id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkerList {
     pub workers: Vec<WorkerView>,
 }

@@ -41,7 +41,8 @@ struct HealthInner {
     handler_stuck_after: Duration,
 }
 
-#[derive(Debug, Serialize)]
+/// A probe's answer: whether it passes and, when not, why.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProbeReport {
     pub ok: bool,
     pub reasons: Vec<String>,

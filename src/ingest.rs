@@ -13,7 +13,7 @@ use crate::bus::{write_and_emit, Bus, Delivery, LogRow, OutgoingEvent};
 use crate::envelope::Envelope;
 use crate::invalid::InvalidInput;
 use crate::model::{event_types, topics};
-use crate::normalize::exception_id_for;
+use crate::normalize::{check_id_fields, exception_id_for};
 use crate::packs::redact;
 
 /// Largest accepted raw exception, in bytes.
@@ -22,7 +22,8 @@ pub const MAX_RAW_EXCEPTION_BYTES: usize = 256 * 1024;
 /// 128 levels, and the body travels wrapped in its envelope.
 pub const MAX_RAW_EXCEPTION_DEPTH: usize = 100;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// A raw exception taken: its id (given or derived) and its ingestion event's id.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Accepted {
     pub exception_id: String,
     pub event_id: String,
@@ -80,6 +81,7 @@ fn from_payload(
     payload: Map<String, Value>,
     now: DateTime<Utc>,
 ) -> Result<Envelope, InvalidInput> {
+    check_id_fields(&payload)?;
     let event_id = Uuid::new_v4();
     let exception_id = exception_id_for(None, &payload, &event_id)?;
     Ok(Envelope::with_id(
@@ -144,6 +146,22 @@ mod tests {
             .unwrap_err()
             .0
             .contains("exceeds"));
+    }
+
+    #[test]
+    fn an_invalid_second_id_field_is_refused_not_ignored() {
+        let now = Utc::now();
+        for body in [
+            br#"{"exceptionId": "EX-1", "exception_id": ""}"#.as_slice(),
+            br#"{"exceptionId": "EX-1", "exception_id": "a b"}"#,
+            br#"{"exceptionId": "EX-1", "exception_id": 7}"#,
+        ] {
+            let refused = prepare("acme", &HashSet::new(), body, now).unwrap_err();
+            assert!(refused.0.contains("payload exception_id"), "{refused:?}");
+        }
+        let both = br#"{"exceptionId": "EX-1", "exception_id": "EX-2"}"#;
+        let envelope = prepare("acme", &HashSet::new(), both, now).unwrap();
+        assert_eq!(envelope.exception_id.as_deref(), Some("EX-1"));
     }
 
     #[test]

@@ -19,9 +19,11 @@
 //!   pure normaliser; `tools`: the tool runner.
 //! - `store`: queries over the entities; `ingest`: accepting raw exceptions; `replay`:
 //!   replaying dead letters.
-//! - `http`: probes, metrics and the API. `health`, `metrics`, `telemetry`: observing it;
+//! - `http`: probes, metrics and the API (its OpenAPI document: `http::openapi`, with
+//!   `api_schema`). `health`, `metrics`, `telemetry`: observing it;
 //!   `memory`: giving freed memory back; `clock`: the injectable clock.
 pub mod activity;
+pub mod api_schema;
 pub mod app;
 pub mod backoff;
 pub mod bench;

@@ -5,13 +5,16 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// Namespace of ids derived from other ids (emitted event ids, exception ids).
 pub const DERIVED_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_52a4_9b0e_4c1e_9d27_3a8e_5b6d_0c41);
 
 /// Severity of an exception, ordered from least to most urgent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Severity {
     Low,
@@ -58,7 +61,7 @@ impl FromStr for Severity {
 }
 
 /// Lifecycle of an exception row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExceptionStatus {
     Open,
@@ -113,7 +116,9 @@ impl fmt::Display for ExceptionStatus {
 }
 
 /// The seven worker roles of the pipeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RoleName {
     Intake,

@@ -38,6 +38,9 @@ pub struct Normalized {
     pub redacted_fields: usize,
 }
 
+/// The payload fields that name an exception id, the first given winning.
+const ID_FIELDS: [&str; 2] = ["exceptionId", "exception_id"];
+
 /// The exception id of an ingestion: the envelope's, else the payload's `exceptionId` or
 /// `exception_id`, else derived from the event id (so a redelivery derives the same id).
 pub fn exception_id_for(
@@ -48,19 +51,38 @@ pub fn exception_id_for(
     if let Some(id) = envelope_exception_id {
         return Ok(id.to_owned());
     }
-    for field in ["exceptionId", "exception_id"] {
-        match payload.get(field) {
-            None | Some(Value::Null) => continue,
-            Some(Value::String(id)) => {
-                let id = id.trim();
-                validate_exception_id(id)
-                    .map_err(|reason| InvalidInput(format!("payload {field} {reason}")))?;
-                return Ok(id.to_owned());
-            }
-            Some(_) => return Err(InvalidInput(format!("payload {field} must be a string"))),
+    for field in ID_FIELDS {
+        if let Some(id) = given_id(payload, field)? {
+            return Ok(id.to_owned());
         }
     }
     Ok(derive_exception_id(event_id))
+}
+
+/// Every id field the payload gives is a valid id, not only the one that wins: what ingestion
+/// checks, so an invalid second id field is refused rather than silently ignored.
+pub fn check_id_fields(payload: &Map<String, Value>) -> Result<(), InvalidInput> {
+    for field in ID_FIELDS {
+        given_id(payload, field)?;
+    }
+    Ok(())
+}
+
+/// The trimmed id in `field`, if given (null is not given); an error if it is not a valid id.
+fn given_id<'p>(
+    payload: &'p Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'p str>, InvalidInput> {
+    match payload.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(id)) => {
+            let id = id.trim();
+            validate_exception_id(id)
+                .map_err(|reason| InvalidInput(format!("payload {field} {reason}")))?;
+            Ok(Some(id))
+        }
+        Some(_) => Err(InvalidInput(format!("payload {field} must be a string"))),
+    }
 }
 
 pub fn derive_exception_id(event_id: &Uuid) -> String {

@@ -12,7 +12,9 @@ use crate::backoff::Backoff;
 use crate::config::TuningSettings;
 use crate::roles::RoleError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a failure is handled (on the wire in lower case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum ErrorClass {
     Permanent,
     Infrastructure,

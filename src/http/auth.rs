@@ -8,10 +8,10 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::http::ConnectionType;
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::error_body::ErrorBody;
 use super::HttpState;
 
 /// Who presented a valid key.
@@ -101,10 +101,10 @@ fn presented_key(request: &HttpRequest) -> Option<&str> {
 pub fn unauthorized() -> HttpResponse {
     HttpResponse::Unauthorized()
         .insert_header(("WWW-Authenticate", "Bearer"))
-        .json(json!({ "error": "a valid bearer API key is required" }))
+        .json(ErrorBody::new("a valid bearer API key is required"))
 }
 
 /// The 403 sent to a valid key on a route that is not for it.
 pub fn forbidden(reason: &str) -> HttpResponse {
-    HttpResponse::Forbidden().json(json!({ "error": reason }))
+    HttpResponse::Forbidden().json(ErrorBody::new(reason))
 }

@@ -11,9 +11,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
-use serde_json::json;
 use tokio::sync::Semaphore;
 
+use super::error_body::ErrorBody;
 use crate::config::HttpSettings;
 
 /// Seconds a client refused for want of a body slot is asked to wait.
@@ -96,7 +96,7 @@ impl ResponseError for BodyError {
         if matches!(self, BodyError::Busy) {
             response.insert_header(("Retry-After", RETRY_AFTER_SECS));
         }
-        response.json(json!({ "error": self.to_string() }))
+        response.json(ErrorBody::new(self.to_string()))
     }
 }
 

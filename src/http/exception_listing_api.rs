@@ -17,15 +17,20 @@
 //! Answers `{"items": [...], "next_cursor": "..." | null}`, items in the summary shape of
 //! GET /v1/exceptions/{id}.
 
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use serde_json::json;
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpRequest, HttpResponse, ResponseError};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{forbidden, Caller};
 use super::cursor;
-use super::params::{ParamError, Params};
+use super::error_body::ErrorBody;
+use super::params::{ParamError, ParamRefusal, Params};
 use super::HttpState;
 use crate::model::{ExceptionStatus, Severity};
 use crate::store::exception_listing::{self, ExceptionFilter, Order, Position, Scope, SlaState};
+use crate::store::exception_summary::ExceptionSummary;
 
 const PARAMETERS: [&str; 13] = [
     "tenant",
@@ -50,6 +55,59 @@ const MAX_Q_BYTES: usize = 128;
 
 const SORTS: [&str; 2] = ["created", "sla_deadline"];
 const SLA_STATES: [&str; 2] = ["breached", "imminent"];
+
+// The parameters as the OpenAPI document describes them (each optional; an empty value is the
+// same as none). The handler reads the query string with `Params`, which refuses any name not
+// in `PARAMETERS`; a test keeps the two lists equal.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ExceptionQuery {
+    /// The operator's choice of tenant (all when not given); a tenant key may name only its own.
+    tenant: Option<String>,
+    status: Option<ExceptionStatus>,
+    severity: Option<Severity>,
+    /// Exact match.
+    exception_type: Option<String>,
+    /// breached: flagged breached; imminent: flagged imminent, not breached, not resolved.
+    #[param(schema_with = sla_schema)]
+    sla: Option<String>,
+    /// Inclusive.
+    created_after: Option<DateTime<Utc>>,
+    /// Exclusive.
+    created_before: Option<DateTime<Utc>>,
+    /// Inclusive.
+    updated_after: Option<DateTime<Utc>>,
+    /// Exclusive.
+    updated_before: Option<DateTime<Utc>>,
+    /// A substring of the exception id, in any case (`%` and `_` match themselves).
+    #[param(max_length = 128)]
+    q: Option<String>,
+    /// created: newest first (the default); sla_deadline: soonest first, none last.
+    #[param(schema_with = sort_schema)]
+    sort: Option<String>,
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    limit: Option<u64>,
+    /// The `next_cursor` of the previous page (same `sort`, same tenant).
+    #[param(max_length = 2048)]
+    cursor: Option<String>,
+}
+
+fn sla_schema() -> utoipa::openapi::schema::Object {
+    crate::api_schema::one_of(&SLA_STATES)
+}
+
+fn sort_schema() -> utoipa::openapi::schema::Object {
+    crate::api_schema::one_of(&SORTS)
+}
+
+/// A page of exceptions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExceptionPage {
+    pub items: Vec<ExceptionSummary>,
+    /// Pass it as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
 
 /// Why a listing request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +135,20 @@ pub(crate) struct Listing {
     pub(crate) limit: u64,
 }
 
+/// The caller's exceptions, filtered, one page at a time: a tenant key lists its own tenant, the
+/// operator key one tenant (`tenant=`) or every tenant.
+#[utoipa::path(
+    operation_id = "list_exceptions",
+    tag = "exceptions",
+    params(ExceptionQuery),
+    responses(
+        (status = 200, description = "A page of exceptions", body = ExceptionPage),
+        (status = 400, description = "An unknown, repeated or invalid parameter", body = ParamRefusal),
+        (status = 403, description = "A tenant key naming another tenant", body = ErrorBody),
+        (status = 503, description = "The database did not answer; retry", body = ErrorBody),
+    )
+)]
+#[get("/exceptions")]
 pub async fn list(
     request: HttpRequest,
     caller: Caller,
@@ -95,14 +167,16 @@ pub async fn list(
     )
     .await;
     match page {
-        Ok(page) => HttpResponse::Ok().json(json!({
-            "items": page.items,
-            "next_cursor": page.next.as_ref().map(cursor::encode),
-        })),
+        Ok(page) => HttpResponse::Ok().json(ExceptionPage {
+            next_cursor: page.next.as_ref().map(cursor::encode),
+            items: page.items,
+        }),
         Err(error) => {
             tracing::warn!(%error, "Failed to list exceptions.");
-            HttpResponse::ServiceUnavailable()
-                .json(json!({ "error": "the exceptions could not be read; retry" }))
+            ErrorBody::answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the exceptions could not be read; retry",
+            )
         }
     }
 }
@@ -192,5 +266,39 @@ fn order_of(params: &Params, scope: &Scope) -> Result<Order, ParamError> {
         ("created", Position::Created(key)) => Ok(Order::Created(Some(key))),
         ("sla_deadline", Position::SlaDeadline(key)) => Ok(Order::SlaDeadline(Some(key))),
         _ => Err(cursor::refused(text)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::IntoParams;
+
+    use super::*;
+
+    #[test]
+    fn the_document_names_exactly_the_parameters_read() {
+        let documented: Vec<String> = ExceptionQuery::into_params(|| None)
+            .into_iter()
+            .map(|parameter| parameter.name)
+            .collect();
+        assert_eq!(documented, PARAMETERS.map(str::to_owned));
+    }
+
+    #[test]
+    fn the_documented_bounds_are_the_ones_enforced() {
+        let schema = |name: &str| {
+            let parameter = ExceptionQuery::into_params(|| None)
+                .into_iter()
+                .find(|parameter| parameter.name == name)
+                .expect("a documented parameter");
+            serde_json::to_value(parameter.schema).expect("a schema")
+        };
+        let limit = schema("limit");
+        assert_eq!(limit["minimum"], 1);
+        assert_eq!(limit["maximum"], MAX_LIMIT);
+        assert_eq!(limit["default"], DEFAULT_LIMIT);
+        assert_eq!(schema("q")["maxLength"], MAX_Q_BYTES);
+        assert_eq!(schema("sort")["enum"], serde_json::json!(SORTS));
+        assert_eq!(schema("sla")["enum"], serde_json::json!(SLA_STATES));
     }
 }

@@ -1,5 +1,6 @@
-//! The HTTP surface (actix-web): probes and metrics for the platform, and the tenant API.
-//! The server takes its listener from the caller, so tests bind port 0.
+//! The HTTP surface (actix-web): probes and metrics for the platform, and the tenant API. The
+//! routes are registered in `routes`, and described from there by `openapi`. The server takes
+//! its listener from the caller, so tests bind port 0.
 
 pub(crate) mod auth;
 mod body;
@@ -7,14 +8,18 @@ pub(crate) mod cursor;
 mod dead_letter_bulk_api;
 pub(crate) mod dead_letter_listing_api;
 pub(crate) mod dead_letters_api;
+mod error_body;
 pub(crate) mod exception_listing_api;
 mod exceptions_api;
 pub mod listener;
+pub mod openapi;
 pub(crate) mod params;
 mod probes;
 mod request_metrics;
+mod routes;
 pub mod startup_server;
 mod steps_api;
+mod unrouted;
 mod workers_api;
 
 use std::net::TcpListener;
@@ -24,6 +29,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use sea_orm::DatabaseConnection;
+use utoipa_actix_web::AppExt;
 
 pub use self::body::BodyGate;
 use crate::bus::Bus;
@@ -62,47 +68,23 @@ pub fn serve(
         metrics: state.metrics.clone(),
     });
     let state = web::Data::new(state);
+    let document = openapi::document();
+    let known_routes = web::Data::new(unrouted::Routes::of(document.clone()));
+    let document = web::Data::new(openapi::Served::of(&document).map_err(std::io::Error::other)?);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(probe_state.clone())
+            .app_data(document.clone())
+            .app_data(known_routes.clone())
             .wrap(from_fn(request_metrics::observe))
-            .route("/healthz", web::get().to(probes::healthz))
-            .route("/readyz", web::get().to(probes::readyz))
-            .route("/metrics", web::get().to(probes::metrics))
+            .into_utoipa_app()
+            .configure(routes::public)
+            .configure(routes::api)
+            .default_service(web::to(unrouted::answer))
+            .into_app()
+            // The console is HTML for people, not part of the described API.
             .service(crate::console::scope())
-            .service(
-                web::scope("/v1")
-                    .wrap(from_fn(auth::authenticate))
-                    .route("/exceptions", web::post().to(exceptions_api::submit))
-                    .route("/exceptions", web::get().to(exception_listing_api::list))
-                    .route(
-                        "/exceptions/{exception_id}",
-                        web::get().to(exceptions_api::show),
-                    )
-                    .route(
-                        "/exceptions/{exception_id}/steps/{step_number}/complete",
-                        web::post().to(steps_api::complete),
-                    )
-                    .route(
-                        "/dead-letters",
-                        web::get().to(dead_letter_listing_api::list),
-                    )
-                    .route(
-                        "/dead-letters/replay",
-                        web::post().to(dead_letter_bulk_api::replay),
-                    )
-                    .route(
-                        "/dead-letters/discard",
-                        web::post().to(dead_letter_bulk_api::discard),
-                    )
-                    .route("/dead-letters/{id}", web::get().to(dead_letters_api::show))
-                    .route(
-                        "/dead-letters/{id}/replay",
-                        web::post().to(dead_letters_api::replay),
-                    )
-                    .route("/workers", web::get().to(workers_api::list)),
-            )
     })
     .workers(2)
     .max_connections(settings.max_connections)

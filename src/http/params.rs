@@ -9,7 +9,9 @@ use std::str::FromStr;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 /// Why a parameter was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,11 +63,38 @@ impl ResponseError for ParamError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::BadRequest().json(json!({
-            "error": self.to_string(),
-            "parameter": self.parameter(),
-            "allowed": self.allowed(),
-        }))
+        HttpResponse::BadRequest().json(ParamRefusal {
+            error: self.to_string(),
+            parameter: self.parameter().map(str::to_owned),
+            allowed: self.allowed().map(str::to_owned),
+        })
+    }
+}
+
+/// The 400 answer to a refused parameter.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ParamRefusal {
+    /// What is wrong, for a person to read.
+    pub error: String,
+    /// The parameter refused; null when the query string or body could not be read at all.
+    pub parameter: Option<String>,
+    /// What the parameter allows, when that can be said.
+    pub allowed: Option<String>,
+}
+
+/// The JSON type of a body field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonKind {
+    String,
+    Bool,
+}
+
+impl JsonKind {
+    fn allowed(self) -> &'static str {
+        match self {
+            JsonKind::String => "a string",
+            JsonKind::Bool => "true, false",
+        }
     }
 }
 
@@ -84,9 +113,10 @@ impl Params {
         Self::from_pairs(pairs, allowed)
     }
 
-    /// The fields of a JSON object as parameters: each must be one of `allowed`, and a string,
-    /// or a boolean or number (taken as its text).
-    pub fn from_json(body: &[u8], allowed: &[&str]) -> Result<Self, ParamError> {
+    /// The fields of a JSON object as parameters: each must be one of `allowed`, of the JSON
+    /// type `allowed` pairs it with (null is no value), so `"reason": false` is refused rather
+    /// than read as the text `false`.
+    pub fn from_json(body: &[u8], allowed: &[(&str, JsonKind)]) -> Result<Self, ParamError> {
         let object = match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(object)) => object,
             Ok(_) => {
@@ -96,24 +126,34 @@ impl Params {
             }
             Err(error) => return Err(ParamError::Unreadable(format!("not valid JSON: {error}"))),
         };
+        let names: Vec<&str> = allowed.iter().map(|(name, _)| *name).collect();
         let mut pairs = Vec::with_capacity(object.len());
         for (name, value) in object {
-            let text = match value {
-                Value::String(text) => text,
-                Value::Bool(flag) => flag.to_string(),
-                Value::Number(number) => number.to_string(),
-                Value::Null => String::new(),
-                other => {
+            let kind = allowed
+                .iter()
+                .find(|(allowed, _)| *allowed == name)
+                .map(|(_, kind)| *kind);
+            let text = match (kind, value) {
+                (None, _) => {
+                    return Err(ParamError::Unknown {
+                        name: name.chars().take(100).collect(),
+                        allowed: names.join(", "),
+                    })
+                }
+                (_, Value::Null) => String::new(),
+                (Some(JsonKind::String), Value::String(text)) => text,
+                (Some(JsonKind::Bool), Value::Bool(flag)) => flag.to_string(),
+                (Some(kind), other) => {
                     return Err(ParamError::invalid(
                         &name,
                         &other.to_string(),
-                        "a string, number or boolean",
+                        kind.allowed(),
                     ))
                 }
             };
             pairs.push((name, text));
         }
-        Self::from_pairs(pairs, allowed)
+        Self::from_pairs(pairs, &names)
     }
 
     fn from_pairs(pairs: Vec<(String, String)>, allowed: &[&str]) -> Result<Self, ParamError> {
@@ -266,12 +306,25 @@ mod tests {
     }
 
     #[test]
-    fn json_fields_are_parameters_too() {
-        let params = Params::from_json(br#"{"status": "x", "limit": 5}"#, &ALLOWED).unwrap();
-        assert_eq!(params.text("limit"), Some("5"));
-        let error = Params::from_json(br#"{"tenant": "x"}"#, &ALLOWED).unwrap_err();
+    fn json_fields_are_parameters_of_their_own_type() {
+        let fields = [("status", JsonKind::String), ("dry_run", JsonKind::Bool)];
+        let params = Params::from_json(br#"{"status": "x", "dry_run": true}"#, &fields).unwrap();
+        assert_eq!(params.text("status"), Some("x"));
+        assert_eq!(params.required_flag("dry_run"), Ok(true));
+        let params = Params::from_json(br#"{"status": null}"#, &fields).unwrap();
+        assert_eq!(params.text("status"), None);
+        let error = Params::from_json(br#"{"tenant": "x"}"#, &fields).unwrap_err();
         assert!(matches!(error, ParamError::Unknown { .. }));
-        let error = Params::from_json(br#"{"status": ["x"]}"#, &ALLOWED).unwrap_err();
-        assert!(matches!(error, ParamError::Invalid { .. }));
+        for (body, field, allowed) in [
+            (br#"{"status": ["x"]}"#.as_slice(), "status", "a string"),
+            (br#"{"status": false}"#, "status", "a string"),
+            (br#"{"status": 5}"#, "status", "a string"),
+            (br#"{"dry_run": "true"}"#, "dry_run", "true, false"),
+            (br#"{"dry_run": 1}"#, "dry_run", "true, false"),
+        ] {
+            let error = Params::from_json(body, &fields).unwrap_err();
+            assert_eq!(error.parameter(), Some(field), "{error}");
+            assert_eq!(error.allowed(), Some(allowed), "{error}");
+        }
     }
 }

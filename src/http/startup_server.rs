@@ -30,9 +30,9 @@ impl StartupServer {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .route("/healthz", web::get().to(probes::healthz))
-                .route("/readyz", web::get().to(probes::readyz))
-                .route("/metrics", web::get().to(probes::metrics))
+                .service(probes::healthz)
+                .service(probes::readyz)
+                .service(probes::metrics)
         })
         .workers(1)
         .disable_signals()

@@ -2,17 +2,30 @@
 //! each with its roles, partitions, in-flight events, failed roles, heartbeat age and whether it
 //! is stale. Takes no parameters. Answers `fleet::WorkerList`.
 
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpRequest, HttpResponse, ResponseError};
 use chrono::Utc;
-use serde_json::json;
 
 use super::auth::Caller;
 use super::dead_letters_api::refuse_unless_operator;
+use super::error_body::ErrorBody;
 use super::params::Params;
 use super::HttpState;
 use crate::fleet::{WorkerList, WorkerView};
 use crate::store::workers;
 
+/// The fleet: every registered process (the operator key).
+#[utoipa::path(
+    operation_id = "list_workers",
+    tag = "fleet",
+    responses(
+        (status = 200, description = "Every registered process, by instance id", body = WorkerList),
+        (status = 400, description = "A query parameter was given; the route takes none", body = ErrorBody),
+        (status = 403, description = "A tenant key, or the operator API is disabled", body = ErrorBody),
+        (status = 503, description = "The database did not answer; retry", body = ErrorBody),
+    )
+)]
+#[get("/workers")]
 pub async fn list(
     request: HttpRequest,
     caller: Caller,
@@ -35,8 +48,10 @@ pub async fn list(
         }
         Err(error) => {
             tracing::warn!(%error, "Listing the workers failed.");
-            HttpResponse::ServiceUnavailable()
-                .json(json!({ "error": "the workers could not be read; retry" }))
+            ErrorBody::answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the workers could not be read; retry",
+            )
         }
     }
 }

@@ -7,10 +7,12 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
 
 use crate::bus::{LogRow, OutgoingEvent};
 use crate::envelope::{validate_exception_id, Envelope};
-use crate::model::{event_types, topics};
+use crate::handler::failure::ErrorClass;
+use crate::model::{event_types, topics, RoleName};
 use crate::store::statement;
 
 pub const PENDING: &str = "pending";
@@ -163,10 +165,19 @@ fn dead_lettered_event(letter: &DeadLetter, now: DateTime<Utc>) -> Envelope {
     )
 }
 
-/// A dead letter as operators see it.
-#[derive(Debug, Clone, serde::Serialize)]
+/// The statuses a dead letter goes through.
+pub const STATUSES: [&str; 3] = [PENDING, REPLAYED, DISCARDED];
+
+fn status_schema() -> utoipa::openapi::schema::Object {
+    crate::api_schema::one_of(&STATUSES)
+}
+
+/// A dead letter as operators see it in a listing.
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
 pub struct DeadLetterView {
     pub id: i64,
+    /// The role that gave up.
+    #[schema(value_type = RoleName)]
     pub role: String,
     pub topic: String,
     pub partition: i32,
@@ -175,11 +186,65 @@ pub struct DeadLetterView {
     pub tenant_id: Option<String>,
     pub exception_id: Option<String>,
     pub reason: String,
+    #[schema(value_type = ErrorClass)]
     pub error_class: String,
     pub attempts: i32,
+    #[schema(schema_with = status_schema)]
     pub status: String,
     pub created_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// One dead letter in full, with the original message, as GET /v1/dead-letters/{id} shows it.
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
+pub struct DeadLetterRecord {
+    pub id: i64,
+    /// The role that gave up.
+    #[schema(value_type = RoleName)]
+    pub role: String,
+    pub topic: String,
+    pub partition: i32,
+    pub log_offset: i64,
+    pub event_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub exception_id: Option<String>,
+    pub event_type: Option<String>,
+    /// The original message's bytes as consumed (lossy UTF-8).
+    pub envelope: String,
+    pub reason: String,
+    #[schema(value_type = ErrorClass)]
+    pub error_class: String,
+    pub attempts: i32,
+    #[schema(schema_with = status_schema)]
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The original message's key, so a replay lands on the same partition.
+    pub record_key: Option<String>,
+}
+
+impl From<entity::dead_letters::Model> for DeadLetterRecord {
+    fn from(row: entity::dead_letters::Model) -> Self {
+        Self {
+            id: row.id,
+            role: row.role,
+            topic: row.topic,
+            partition: row.partition,
+            log_offset: row.log_offset,
+            event_id: row.event_id,
+            tenant_id: row.tenant_id,
+            exception_id: row.exception_id,
+            event_type: row.event_type,
+            envelope: row.envelope,
+            reason: row.reason,
+            error_class: row.error_class,
+            attempts: row.attempts,
+            status: row.status,
+            created_at: row.created_at,
+            resolved_at: row.resolved_at,
+            record_key: row.record_key,
+        }
+    }
 }
 
 /// The columns a `DeadLetterView` is read from.

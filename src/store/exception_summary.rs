@@ -5,6 +5,9 @@ use chrono::{DateTime, Utc};
 use entity::exceptions::Model;
 use sea_orm::{DbErr, QueryResult};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::model::{ExceptionStatus, Severity};
 
 /// The columns a summary is read from (`exceptions` without `raw_payload` and `normalized`).
 pub const COLUMNS: &str =
@@ -12,14 +15,17 @@ pub const COLUMNS: &str =
      severity, confidence, sla_deadline, policy_decision, playbook_id, approval_required, \
      occurred_at, created_at, updated_at, sla_imminent_at, sla_breached_at";
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ExceptionSummary {
     pub exception_id: String,
     pub tenant_id: String,
     pub domain: String,
     pub exception_type: String,
     pub source_system: String,
+    #[schema(value_type = ExceptionStatus)]
     pub status: String,
+    /// Set by triage.
+    #[schema(value_type = Option<Severity>)]
     pub severity: Option<String>,
     pub confidence: Option<f64>,
     pub sla_deadline: Option<DateTime<Utc>>,

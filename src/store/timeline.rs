@@ -6,12 +6,14 @@ use serde::Serialize;
 
 use crate::store::statement;
 
-#[derive(Debug, Clone, Serialize)]
+/// One event of an exception's timeline.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TimelineEntry {
     pub event_id: String,
     pub event_type: String,
     pub topic: String,
     pub created_at: DateTime<Utc>,
+    /// The event's payload as emitted; null when it could not be read back.
     pub payload: serde_json::Value,
 }
 

@@ -47,6 +47,11 @@ async fn bad_bodies_get_400_with_a_reason(backend: Backend) {
         ("{not json", "not valid JSON"),
         (r#"[{"exceptionId": "ARR-1"}]"#, "JSON object"),
         (r#"{"exceptionId": 42}"#, "must be a string"),
+        // A second id field is checked too, not silently ignored behind the first.
+        (
+            r#"{"exceptionId": "EDGE-1", "exception_id": ""}"#,
+            "payload exception_id must not be empty",
+        ),
     ];
 
     for (body, reason) in cases {

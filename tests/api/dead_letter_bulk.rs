@@ -178,6 +178,13 @@ async fn bad_bulk_bodies_get_400_naming_the_field(backend: Backend) {
             "tenant",
             "a string",
         ),
+        // Each field has its JSON type: a filter is never a boolean read as its text.
+        (
+            json!({"dry_run": false, "reason": false}),
+            "reason",
+            "a string",
+        ),
+        (json!({"dry_run": "true"}), "dry_run", "true, false"),
     ];
 
     for action in ["replay", "discard"] {

@@ -25,6 +25,7 @@ mod ingest_command;
 mod listing;
 mod listing_pages;
 mod metrics_families;
+mod openapi;
 mod ordering;
 mod panics;
 mod permanent_failures;

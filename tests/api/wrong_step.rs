@@ -1,10 +1,10 @@
 //! Completing a step that is not the one waiting changes nothing: the API answers 409 with the
-//! current step and appends no event; a completion event for a wrong step that reaches the
+//! current step (whatever the body, `null` included) and appends no event; a completion event for a wrong step that reaches the
 //! playbook role anyway is processed (not dead-lettered) and leaves the run as it was.
 
 use serde_json::{json, Value};
 use test_support::readers::count;
-use test_support::{on_all_backends, Backend, TestDb, ACME};
+use test_support::{on_all_backends, Backend, TestDb, ACME, ACME_KEY};
 
 use crate::flow::{
     complete_step, dead_letters, event_count, inject, post, spawn_all, steps,
@@ -39,12 +39,26 @@ async fn completing_the_wrong_step_changes_nothing(backend: Backend) {
     let ahead_status = ahead.status().as_u16();
     let ahead_body: Value = ahead.json().await.expect("a JSON body");
     let behind = complete_step(&app, ID, 1, "jane.doe").await;
+    // A `null` body is no body (the defaults): the answer is about the step, not the body.
+    let null_body = app
+        .client
+        .post(format!(
+            "{}/v1/exceptions/{ID}/steps/4/complete",
+            app.address
+        ))
+        .bearer_auth(ACME_KEY)
+        .header("Content-Type", "application/json")
+        .body("null")
+        .send()
+        .await
+        .expect("a response");
 
     // Assert 1: 409 naming the current step; nothing appended, nothing changed.
     assert_eq!(ahead_status, 409);
     assert_eq!(ahead_body["current_step"], 3);
     assert_eq!(ahead_body["current_status"], "waiting_person");
     assert_eq!(behind.status().as_u16(), 409);
+    assert_eq!(null_body.status().as_u16(), 409);
     assert_eq!(all_events(&app.db).await, events_before);
     let requested = "PlaybookStepCompletionRequested";
     assert_eq!(event_count(&app.db, requested, Some(ID)).await, 0);
