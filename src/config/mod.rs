@@ -8,16 +8,16 @@ mod parse;
 pub mod retention;
 mod roles;
 mod sections;
-mod settings_view;
+mod settings;
 mod tuning;
 mod validate;
 
 pub use cli::{Cli, Command, DlqCommand};
 pub use env::{EnvVars, KafkaEnvVars};
 pub use kafka::KafkaSettings;
+pub use settings::Settings;
 pub use validate::{
-    redact_url_password, ConfigErrors, HttpSettings, Settings, SlaSettings, TuningSettings,
-    AVAILABLE_ROLES,
+    redact_url_password, ConfigErrors, HttpSettings, SlaSettings, TuningSettings, AVAILABLE_ROLES,
 };
 
 /// Exit code for a usage or configuration error (EX_USAGE from sysexits.h).

@@ -1,4 +1,4 @@
-//! Turns raw environment strings and flags into `Settings`, collecting every problem before
+//! Turns raw environment strings and flags into `Settings` (see `settings`), collecting every problem before
 //! failing so that an operator fixes a bad deployment in one round trip.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -7,16 +7,15 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::model::RoleName;
 use crate::telemetry::LogFormat;
 
-use super::kafka::{self, KafkaSettings};
+use super::kafka;
 use super::parse::{parse_bool, parse_fraction, parse_in_range, parse_value};
-use super::retention::RetentionSettings;
 use super::roles::parse_roles;
 pub use super::roles::redact_url_password;
 pub use super::roles::AVAILABLE_ROLES;
 pub use super::sections::{HttpSettings, SlaSettings};
+use super::settings::Settings;
 pub use super::tuning::TuningSettings;
 use super::EnvVars;
 use crate::tools::ToolSettings;
@@ -36,34 +35,6 @@ impl fmt::Display for ConfigErrors {
 }
 
 impl std::error::Error for ConfigErrors {}
-
-/// The validated configuration of one process.
-#[derive(Clone)]
-pub struct Settings {
-    pub roles: Vec<RoleName>,
-    pub concurrency: usize,
-    pub group_id: Option<String>,
-    pub database_url: String,
-    /// Kafka in production; None selects the embedded bus.
-    pub kafka: Option<KafkaSettings>,
-    pub http_addr: SocketAddr,
-    pub http: HttpSettings,
-    pub config_dir: PathBuf,
-    pub data_dir: PathBuf,
-    pub log_format: LogFormat,
-    pub run_migrations: bool,
-    pub allow_future_schema: bool,
-    pub db_max_connections: u32,
-    pub metrics_include_tenant_id: bool,
-    pub tuning: TuningSettings,
-    pub tools: ToolSettings,
-    pub sla: SlaSettings,
-    pub retention: RetentionSettings,
-    /// SHA-256 of the operator API key; None disables the operator API.
-    pub operator_key_sha256: Option<[u8; 32]>,
-    /// Tenants this deployment serves; empty = every tenant of the packs.
-    pub tenant_allowlist: BTreeSet<String>,
-}
 
 impl Settings {
     /// Validates the environment and the `--roles` flag. `need_roles` is false for subcommands

@@ -1,6 +1,7 @@
 //! Unit tests of configuration validation.
 
 use super::*;
+use crate::model::RoleName;
 use envconfig::Envconfig;
 use std::collections::HashMap;
 
