@@ -188,7 +188,8 @@ fn group_commit_lanes(settings: &Settings) -> usize {
 
 /// A name for this process in leases: host, pid and a random suffix.
 pub fn instance_id() -> String {
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".to_owned());
+    let hostname = crate::config::table::HOSTNAME;
+    let host = std::env::var(hostname.name).unwrap_or_else(|_| hostname.default_value().to_owned());
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     format!("{host}-{}-{}", std::process::id(), &suffix[..8])
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::app::{open_database, App, AppOptions};
 
 pub use crate::command_error::CommandError;
-use crate::config::{Cli, Command, ConfigErrors, EnvVars, Settings};
+use crate::config::{table, Cli, Command, ConfigErrors, EnvVars, Settings};
 use crate::ingest_file::ingest_file;
 use crate::packs::Packs;
 use crate::telemetry;
@@ -19,7 +19,7 @@ use crate::telemetry;
 pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
     let command = cli.command.unwrap_or(Command::Run);
     if let Command::Probe { endpoint } = &command {
-        return probe(&env.http_addr, endpoint);
+        return probe(env.get(&table::HTTP_ADDR).unwrap_or_default(), endpoint);
     }
     let need_roles = matches!(command, Command::Run | Command::Check);
     let settings = Settings::from_sources(&env, cli.roles.as_deref(), need_roles);
@@ -27,7 +27,8 @@ pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
         command,
         Command::Run | Command::Check | Command::Ingest { .. } | Command::Bench { .. }
     );
-    let packs = needs_packs.then(|| Packs::load(std::path::Path::new(&env.config_dir)));
+    let config_dir = env.get(&table::CONFIG_DIR).unwrap_or_default();
+    let packs = needs_packs.then(|| Packs::load(std::path::Path::new(config_dir)));
     let mut problems = match &settings {
         Ok(_) => Vec::new(),
         Err(errors) => errors.0.clone(),

@@ -1,27 +1,17 @@
-//! The configuration page and the code name the same settings: every variable the binary reads
-//! (`#[envconfig(from = ...)]` in src/config/env.rs) has a row in docs/configuration.md, and
-//! every row there is a variable the binary reads (or one it reads elsewhere, listed below).
+//! The configuration page and the code name the same settings: every variable of the settings
+//! table (src/config/table.rs) has a row in docs/configuration.md, and every row there is a
+//! variable of the table.
 
 use std::collections::BTreeSet;
 
-const ENV_SOURCE: &str = include_str!("../../src/config/env.rs");
+use exception_worker::config::table::SETTINGS;
+
 const CONFIGURATION_PAGE: &str = include_str!("../../docs/configuration.md");
 
-/// Documented variables read outside env.rs: by the logging setup, the tracing filter, the
-/// instance id, or refused on purpose (a removed setting the page warns about).
-const READ_ELSEWHERE: [&str; 4] = [
-    "NO_COLOR",
-    "RUST_LOG",
-    "HOSTNAME",
-    "OUTBOX_POLL_INTERVAL_MS",
-];
-
 fn read_by_the_binary() -> BTreeSet<String> {
-    ENV_SOURCE
-        .split("envconfig(from = \"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .map(str::to_owned)
+    SETTINGS
+        .iter()
+        .map(|setting| setting.name.to_owned())
         .collect()
 }
 
@@ -53,7 +43,7 @@ fn every_setting_is_documented_and_every_documented_setting_exists() {
     let documented = documented();
     assert!(
         read.len() > 40,
-        "parsed only {} variables from env.rs",
+        "only {} variables in the settings table",
         read.len()
     );
     let undocumented: Vec<_> = read.difference(&documented).collect();
@@ -61,10 +51,7 @@ fn every_setting_is_documented_and_every_documented_setting_exists() {
         undocumented.is_empty(),
         "read by the binary but missing from docs/configuration.md: {undocumented:?}"
     );
-    let unknown: Vec<_> = documented
-        .difference(&read)
-        .filter(|name| !READ_ELSEWHERE.contains(&name.as_str()))
-        .collect();
+    let unknown: Vec<_> = documented.difference(&read).collect();
     assert!(
         unknown.is_empty(),
         "documented in docs/configuration.md but not read by the binary: {unknown:?}"
