@@ -1,10 +1,12 @@
 //! Typed configuration, read once at start from the environment and the command line (clap).
 //! Every environment setting is described once, in `table`; that description drives reading the
-//! environment (`env`) and the simple checks (`checked`). `Settings::from_sources` (`validate`)
-//! adds the rules that are not simple data and reports every problem at once.
+//! environment (`env`), the simple checks (`checked`), `--help` and the tables of
+//! docs/configuration.md (`docs`). `Settings::from_sources` (`validate`) adds the rules that are
+//! not simple data and reports every problem at once.
 
 mod checked;
 mod cli;
+pub mod docs;
 mod env;
 pub mod kafka;
 pub mod retention;
