@@ -188,8 +188,9 @@ fn group_commit_lanes(settings: &Settings) -> usize {
 
 /// A name for this process in leases: host, pid and a random suffix.
 pub fn instance_id() -> String {
-    let hostname = crate::config::table::HOSTNAME;
-    let host = std::env::var(hostname.name).unwrap_or_else(|_| hostname.default_value().to_owned());
+    use crate::config::table::HOSTNAME;
+    const UNSET: &str = HOSTNAME.default_value();
+    let host = std::env::var(HOSTNAME.name).unwrap_or_else(|_| UNSET.to_owned());
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     format!("{host}-{}-{}", std::process::id(), &suffix[..8])
 }

@@ -8,6 +8,9 @@ use std::str::FromStr;
 use tracing_log::LogTracer;
 use tracing_subscriber::EnvFilter;
 
+/// The filter when RUST_LOG is unset or invalid: the setting's default.
+const DEFAULT_FILTER: &str = crate::config::table::RUST_LOG.default_value();
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum LogFormat {
     Json,
@@ -41,8 +44,8 @@ pub fn init<W>(format: LogFormat, sink: W)
 where
     W: for<'writer> tracing_subscriber::fmt::MakeWriter<'writer> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(crate::config::table::RUST_LOG.default_value()));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let max_level = filter
         .max_level_hint()
         .and_then(|level| level.into_level())

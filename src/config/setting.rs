@@ -97,8 +97,8 @@ pub struct Setting {
 }
 
 impl Setting {
-    /// The value used when the variable is unset, if any. In a const context a setting without
-    /// one fails the build.
+    /// The value used when the variable is unset. Call it in a const item: there, a setting
+    /// without a default fails the build instead of the process.
     pub const fn default_value(&self) -> &'static str {
         match self.unset {
             WhenUnset::Value(value) => value,

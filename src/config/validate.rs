@@ -26,6 +26,9 @@ use super::table::{
 use super::tuning::TuningSettings;
 use super::EnvVars;
 
+/// The address HTTP_ADDR's problem shows as an example: its default.
+const EXAMPLE_ADDR: &str = HTTP_ADDR.default_value();
+
 /// Every configuration problem found, one per line when displayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrors(pub Vec<String>);
@@ -77,8 +80,7 @@ impl Settings {
         let http_addr = c.raw(&HTTP_ADDR).unwrap_or_default();
         let http_addr = http_addr.trim().parse::<SocketAddr>().unwrap_or_else(|_| {
             c.problem(format!(
-                "HTTP_ADDR: '{http_addr}' is not a socket address such as {}",
-                HTTP_ADDR.default_value()
+                "HTTP_ADDR: '{http_addr}' is not a socket address such as {EXAMPLE_ADDR}"
             ));
             SocketAddr::from(([0, 0, 0, 0], 0)) // never used: the problem stops the start
         });
