@@ -191,7 +191,9 @@ fn group_commit_lanes(settings: &Settings) -> usize {
 
 /// This host's name: HOSTNAME, or `local`.
 pub fn host_name() -> String {
-    std::env::var("HOSTNAME").unwrap_or_else(|_| "local".to_owned())
+    use crate::config::table::HOSTNAME;
+    const UNSET: &str = HOSTNAME.default_value();
+    std::env::var(HOSTNAME.name).unwrap_or_else(|_| UNSET.to_owned())
 }
 
 /// A name for this process in leases and `workers`: host, pid and a random suffix.

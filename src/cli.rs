@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::app::{open_database, App, AppOptions};
 
 pub use crate::command_error::CommandError;
-use crate::config::{Cli, Command, ConfigErrors, EnvVars, Settings};
+use crate::config::{docs, table, Cli, Command, ConfigErrors, EnvVars, Settings};
 use crate::ingest_file::ingest_file;
 use crate::packs::Packs;
 use crate::telemetry;
@@ -19,7 +19,10 @@ use crate::telemetry;
 pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
     let command = cli.command.unwrap_or(Command::Run);
     if let Command::Probe { endpoint } = &command {
-        return probe(&env.http_addr, endpoint);
+        return probe(env.get(&table::HTTP_ADDR).unwrap_or_default(), endpoint);
+    }
+    if let Command::Settings { markdown, update } = command {
+        return print_settings(markdown, update.as_deref());
     }
     let need_roles = matches!(command, Command::Run | Command::Check);
     let settings = Settings::from_sources(&env, cli.roles.as_deref(), need_roles);
@@ -27,7 +30,8 @@ pub fn run_command(cli: Cli, env: EnvVars) -> Result<(), CommandError> {
         command,
         Command::Run | Command::Check | Command::Ingest { .. } | Command::Bench { .. }
     );
-    let packs = needs_packs.then(|| Packs::load(std::path::Path::new(&env.config_dir)));
+    let config_dir = env.get(&table::CONFIG_DIR).unwrap_or_default();
+    let packs = needs_packs.then(|| Packs::load(std::path::Path::new(config_dir)));
     let mut problems = match &settings {
         Ok(_) => Vec::new(),
         Err(errors) => errors.0.clone(),
@@ -85,7 +89,7 @@ fn run_on(
             system.block_on(run(settings, packs))?;
         }
         Command::Migrate => system.block_on(migrate(settings))?,
-        Command::Probe { .. } | Command::Check => {}
+        Command::Probe { .. } | Command::Check | Command::Settings { .. } => {}
         Command::Bench {
             exceptions,
             rate,
@@ -179,6 +183,26 @@ fn check_report(settings: &Settings, packs: Option<&Packs>) -> String {
         tenants.join(", "),
         settings.http_addr,
     )
+}
+
+/// `settings`: prints every setting (as text, or as the markdown tables), or rewrites the
+/// tables of a markdown page in place.
+fn print_settings(markdown: bool, update: Option<&std::path::Path>) -> Result<(), CommandError> {
+    let Some(path) = update else {
+        let text = if markdown {
+            docs::markdown()
+        } else {
+            docs::help_text()
+        };
+        print!("{text}");
+        return Ok(());
+    };
+    let page = std::fs::read_to_string(path)
+        .with_context(|| format!("Failed to read {}", path.display()))?;
+    let updated = docs::update_page(&page)
+        .with_context(|| format!("Cannot update the settings tables of {}", path.display()))?;
+    std::fs::write(path, updated).with_context(|| format!("Failed to write {}", path.display()))?;
+    Ok(())
 }
 
 /// Resolves on SIGTERM or SIGINT.

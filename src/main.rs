@@ -6,7 +6,6 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use envconfig::Envconfig;
 use exception_worker::cli::{run_command, CommandError};
 use exception_worker::config::{Cli, EnvVars, EXIT_CONFIG};
 use serde_json::json;
@@ -25,14 +24,7 @@ fn main() -> ExitCode {
         }
     };
     let json = std::env::var("LOG_FORMAT").is_ok_and(|format| format.trim() == "json");
-    let env = match EnvVars::init_from_env() {
-        Ok(env) => env,
-        Err(error) => {
-            fatal(json, &format!("invalid configuration: {error}"), &[]);
-            return ExitCode::from(EXIT_CONFIG as u8);
-        }
-    };
-    match run_command(cli, env) {
+    match run_command(cli, EnvVars::from_env()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(CommandError::Config(problems)) if json => {
             let message = format!("invalid configuration ({} problem(s))", problems.0.len());

@@ -1,5 +1,5 @@
 //! Logging: one tracing subscriber for the process, JSON in containers or pretty for people.
-//! RUST_LOG filters as usual (default `info`). Libraries that log through the `log` crate reach
+//! RUST_LOG filters as usual (its default is in the settings table). Libraries that log through the `log` crate reach
 //! the same subscriber; the HTTP layer's reports of malformed, oversized or abandoned requests
 //! are the clients' mistakes, not ours, and arrive at DEBUG instead of ERROR.
 
@@ -7,6 +7,9 @@ use std::str::FromStr;
 
 use tracing_log::LogTracer;
 use tracing_subscriber::EnvFilter;
+
+/// The filter when RUST_LOG is unset or invalid: the setting's default.
+const DEFAULT_FILTER: &str = crate::config::table::RUST_LOG.default_value();
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum LogFormat {
@@ -41,7 +44,8 @@ pub fn init<W>(format: LogFormat, sink: W)
 where
     W: for<'writer> tracing_subscriber::fmt::MakeWriter<'writer> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let max_level = filter
         .max_level_hint()
         .and_then(|level| level.into_level())

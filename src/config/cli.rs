@@ -11,8 +11,9 @@ use clap::{Parser, Subcommand, ValueEnum};
     version,
     about = "Carries operational exceptions from reported to resolved or escalated.",
     long_about = "Carries operational exceptions from reported to resolved or escalated.\n\n\
-        Configuration comes from the environment (WORKER_TYPE, CONCURRENCY, GROUP_ID, DATABASE_URL, \
-        KAFKA_BOOTSTRAP_SERVERS, HTTP_ADDR, CONFIG_DIR, ...); docs/configuration.md has the full table; `exception-worker check` validates them."
+        Configuration comes from the environment variables listed below (docs/configuration.md \
+        explains them further); `exception-worker check` validates them.",
+    after_long_help = super::docs::help_text()
 )]
 pub struct Cli {
     /// Roles to run in this process: a comma-separated list of intake, triage, policy,
@@ -73,6 +74,17 @@ pub enum Command {
         /// Give up when the run has not finished after this many seconds.
         #[arg(long, default_value_t = 600)]
         timeout_secs: u64,
+    },
+    /// List every environment setting with its default, allowed values and help.
+    Settings {
+        /// Print the markdown tables of docs/configuration.md instead, each between its
+        /// marker comments.
+        #[arg(long)]
+        markdown: bool,
+        /// Rewrite the settings tables of this markdown file in place (between its marker
+        /// comments); the rest of the file stays as it is.
+        #[arg(long, value_name = "FILE", requires = "markdown")]
+        update: Option<PathBuf>,
     },
     /// Inspect, replay or discard dead letters.
     Dlq {

@@ -6,8 +6,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use super::parse::parse_in_range;
-use super::KafkaEnvVars;
+use super::checked::Checked;
+use super::table::{
+    KAFKA_REPLICATION_FACTOR, KAFKA_SASL_MECHANISM, KAFKA_SASL_PASSWORD, KAFKA_SASL_USERNAME,
+    KAFKA_SECURITY_PROTOCOL, KAFKA_SESSION_TIMEOUT_MS, KAFKA_SSL_CA_LOCATION,
+    KAFKA_SSL_CERTIFICATE_LOCATION, KAFKA_SSL_KEY_LOCATION, KAFKA_TOPIC_PARTITIONS,
+    KAFKA_TOPIC_PREFIX, OUTBOX_BATCH_SIZE, OUTBOX_SWEEP_AFTER_MS, OUTBOX_SWEEP_INTERVAL_MS,
+};
 
 pub const PASSTHROUGH_PREFIX: &str = "KAFKA_CONFIG_";
 
@@ -68,93 +73,48 @@ pub fn passthrough_from_env(
     .collect()
 }
 
-pub fn validate(
+/// The Kafka settings, once KAFKA_BOOTSTRAP_SERVERS is set (their simple checks ran with the
+/// table's); the rules here: named client properties, the pass-through, the servers list and the
+/// topic prefix.
+pub(super) fn validate(
     bootstrap_servers: String,
-    env: &KafkaEnvVars,
+    c: &mut Checked,
     passthrough: &BTreeMap<String, String>,
-    problems: &mut Vec<String>,
 ) -> KafkaSettings {
-    let topic_partitions = parse_in_range(
-        problems,
-        "KAFKA_TOPIC_PARTITIONS",
-        &env.topic_partitions,
-        1,
-        10_000,
-    );
-    let replication_factor = parse_in_range(
-        problems,
-        "KAFKA_REPLICATION_FACTOR",
-        &env.replication_factor,
-        1,
-        16,
-    );
-    let session_timeout_ms: u32 = parse_in_range(
-        problems,
-        "KAFKA_SESSION_TIMEOUT_MS",
-        &env.session_timeout_ms,
-        1000,
-        3_600_000,
-    );
-    let outbox_batch_size = parse_in_range(
-        problems,
-        "OUTBOX_BATCH_SIZE",
-        &env.outbox_batch_size,
-        1,
-        100_000,
-    );
-    let sweep_interval_ms: u64 = parse_in_range(
-        problems,
-        "OUTBOX_SWEEP_INTERVAL_MS",
-        &env.outbox_sweep_interval_ms,
-        10,
-        600_000,
-    );
-    let sweep_after_ms: u64 = parse_in_range(
-        problems,
-        "OUTBOX_SWEEP_AFTER_MS",
-        &env.outbox_sweep_after_ms,
-        0,
-        3_600_000,
-    );
-    if env.outbox_poll_interval_ms.is_some() {
-        problems.push(
-            "OUTBOX_POLL_INTERVAL_MS: no longer read; rows are published on commit, and \
-             OUTBOX_SWEEP_INTERVAL_MS sets how often the sweeper looks for rows a crash left behind"
-                .to_owned(),
-        );
-    }
+    let topic_partitions = c.whole(&KAFKA_TOPIC_PARTITIONS);
+    let replication_factor = c.whole(&KAFKA_REPLICATION_FACTOR);
+    let session_timeout_ms: u32 = c.whole(&KAFKA_SESSION_TIMEOUT_MS);
+    let sweeper = SweeperSettings {
+        batch_size: c.whole(&OUTBOX_BATCH_SIZE),
+        interval: Duration::from_millis(c.whole(&OUTBOX_SWEEP_INTERVAL_MS)),
+        grace: Duration::from_millis(c.whole(&OUTBOX_SWEEP_AFTER_MS)),
+    };
     let mut client_properties = BTreeMap::new();
     client_properties.insert(
         "session.timeout.ms".to_owned(),
         session_timeout_ms.to_string(),
     );
     let named = [
-        ("security.protocol", &env.security_protocol),
-        ("sasl.mechanism", &env.sasl_mechanism),
-        ("sasl.username", &env.sasl_username),
-        ("sasl.password", &env.sasl_password),
-        ("ssl.ca.location", &env.ssl_ca_location),
-        ("ssl.certificate.location", &env.ssl_certificate_location),
-        ("ssl.key.location", &env.ssl_key_location),
+        ("security.protocol", KAFKA_SECURITY_PROTOCOL),
+        ("sasl.mechanism", KAFKA_SASL_MECHANISM),
+        ("sasl.username", KAFKA_SASL_USERNAME),
+        ("sasl.password", KAFKA_SASL_PASSWORD),
+        ("ssl.ca.location", KAFKA_SSL_CA_LOCATION),
+        ("ssl.certificate.location", KAFKA_SSL_CERTIFICATE_LOCATION),
+        ("ssl.key.location", KAFKA_SSL_KEY_LOCATION),
     ];
-    for (key, value) in named {
-        if let Some(value) = value
-            .as_deref()
+    for (key, setting) in named {
+        if let Some(value) = c
+            .raw(&setting)
             .map(str::trim)
             .filter(|value| !value.is_empty())
         {
             client_properties.insert(key.to_owned(), value.to_owned());
         }
     }
-    if let Some(protocol) = client_properties.get("security.protocol") {
-        let known = ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"];
-        if !known.contains(&protocol.to_ascii_lowercase().as_str()) {
-            problems.push(format!("KAFKA_SECURITY_PROTOCOL: '{protocol}' is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"));
-        }
-    }
     for (key, value) in passthrough {
         if key.starts_with("enable.auto") || key == "group.id" || key == "bootstrap.servers" {
-            problems.push(format!(
+            c.problem(format!(
                 "{PASSTHROUGH_PREFIX}{}: '{key}' is managed by exception-worker and cannot be overridden",
                 key.replace('.', "_").to_ascii_uppercase()
             ));
@@ -166,16 +126,20 @@ pub fn validate(
         .split(',')
         .any(|server| server.trim().is_empty())
     {
-        problems.push(format!(
+        c.problem(format!(
             "KAFKA_BOOTSTRAP_SERVERS: '{bootstrap_servers}' has an empty entry"
         ));
     }
-    let topic_prefix = env.topic_prefix.trim().to_owned();
+    let topic_prefix = c
+        .raw(&KAFKA_TOPIC_PREFIX)
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
     if !topic_prefix
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
     {
-        problems.push(format!(
+        c.problem(format!(
             "KAFKA_TOPIC_PREFIX: '{topic_prefix}' may only hold letters, digits, '.', '_' and '-'"
         ));
     }
@@ -185,17 +149,14 @@ pub fn validate(
         topic_partitions,
         replication_factor,
         client_properties,
-        sweeper: SweeperSettings {
-            batch_size: outbox_batch_size,
-            interval: Duration::from_millis(sweep_interval_ms),
-            grace: Duration::from_millis(sweep_after_ms),
-        },
+        sweeper,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::EnvVars;
 
     #[test]
     fn passthrough_maps_names_to_properties() {
@@ -211,20 +172,22 @@ mod tests {
 
     #[test]
     fn named_settings_and_managed_keys() {
-        let env = KafkaEnvVars {
-            topic_partitions: "6".into(),
-            replication_factor: "1".into(),
-            session_timeout_ms: "6000".into(),
-            security_protocol: Some("SASL_SSL".into()),
-            sasl_password: Some("hunter2".into()),
-            outbox_batch_size: "500".into(),
-            outbox_sweep_interval_ms: "1000".into(),
-            outbox_sweep_after_ms: "5000".into(),
-            ..KafkaEnvVars::default()
-        };
+        let vars = [
+            ("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            ("KAFKA_SESSION_TIMEOUT_MS", "6000"),
+            ("KAFKA_SECURITY_PROTOCOL", "SASL_SSL"),
+            ("KAFKA_SASL_PASSWORD", "hunter2"),
+        ];
+        let env = EnvVars::from_map(
+            &vars
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect(),
+        );
         let passthrough = BTreeMap::from([("enable.auto.commit".to_owned(), "true".to_owned())]);
-        let mut problems = Vec::new();
-        let settings = validate("127.0.0.1:9092".into(), &env, &passthrough, &mut problems);
+        let mut c = Checked::new(&env);
+        let settings = validate("127.0.0.1:9092".into(), &mut c, &passthrough);
+        let problems = c.into_problems();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("managed"));
         assert_eq!(settings.client_properties["session.timeout.ms"], "6000");

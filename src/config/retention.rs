@@ -1,11 +1,14 @@
-//! How long finished work is kept: the retention settings and their bounds. Processed-event
-//! claims must outlive any redelivery (the broker's retention, 7 days by default on Kafka), so
-//! their window has a floor of one day; the others may be 0 (removed at the next pass).
+//! How long finished work is kept: the retention settings. Processed-event claims must outlive
+//! any redelivery (the broker's retention, 7 days by default on Kafka), so the settings table
+//! gives their window a floor of one day; the others may be 0 (removed at the next pass).
 
 use std::time::Duration;
 
-use super::env::EnvVars;
-use super::parse::parse_in_range;
+use super::checked::Checked;
+use super::table::{
+    RETENTION_BATCH_SIZE, RETENTION_CLOSED_DEAD_LETTERS_DAYS, RETENTION_FINISHED_EXCEPTIONS_DAYS,
+    RETENTION_INTERVAL_SECS, RETENTION_PROCESSED_CLAIMS_DAYS, RETENTION_PUBLISHED_EVENTS_DAYS,
+};
 
 const DAY: u64 = 86_400;
 
@@ -25,62 +28,16 @@ pub struct RetentionSettings {
     pub batch_size: u64,
 }
 
-impl Default for RetentionSettings {
-    fn default() -> Self {
+impl RetentionSettings {
+    pub(super) fn read(c: &mut Checked) -> Self {
+        let mut days = |setting| Duration::from_secs(c.whole::<u64>(setting) * DAY);
         Self {
-            processed_claims: Duration::from_secs(14 * DAY),
-            published_events: Duration::from_secs(7 * DAY),
-            closed_dead_letters: Duration::from_secs(30 * DAY),
-            finished_exceptions: Duration::from_secs(90 * DAY),
-            interval: Duration::from_secs(3600),
-            batch_size: 1000,
+            processed_claims: days(&RETENTION_PROCESSED_CLAIMS_DAYS),
+            published_events: days(&RETENTION_PUBLISHED_EVENTS_DAYS),
+            closed_dead_letters: days(&RETENTION_CLOSED_DEAD_LETTERS_DAYS),
+            finished_exceptions: days(&RETENTION_FINISHED_EXCEPTIONS_DAYS),
+            interval: Duration::from_secs(c.whole(&RETENTION_INTERVAL_SECS)),
+            batch_size: c.whole(&RETENTION_BATCH_SIZE),
         }
-    }
-}
-
-fn days(problems: &mut Vec<String>, name: &str, raw: &str, floor: u64) -> Duration {
-    Duration::from_secs(parse_in_range(problems, name, raw, floor, 36_500) * DAY)
-}
-
-pub fn parse(env: &EnvVars, problems: &mut Vec<String>) -> RetentionSettings {
-    RetentionSettings {
-        processed_claims: days(
-            problems,
-            "RETENTION_PROCESSED_CLAIMS_DAYS",
-            &env.retention_processed_claims_days,
-            1,
-        ),
-        published_events: days(
-            problems,
-            "RETENTION_PUBLISHED_EVENTS_DAYS",
-            &env.retention_published_events_days,
-            0,
-        ),
-        closed_dead_letters: days(
-            problems,
-            "RETENTION_CLOSED_DEAD_LETTERS_DAYS",
-            &env.retention_closed_dead_letters_days,
-            0,
-        ),
-        finished_exceptions: days(
-            problems,
-            "RETENTION_FINISHED_EXCEPTIONS_DAYS",
-            &env.retention_finished_exceptions_days,
-            0,
-        ),
-        interval: Duration::from_secs(parse_in_range(
-            problems,
-            "RETENTION_INTERVAL_SECS",
-            &env.retention_interval_secs,
-            1,
-            DAY,
-        )),
-        batch_size: parse_in_range(
-            problems,
-            "RETENTION_BATCH_SIZE",
-            &env.retention_batch_size,
-            1,
-            100_000,
-        ),
     }
 }

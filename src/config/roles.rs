@@ -3,19 +3,19 @@
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
-use super::EnvVars;
 use crate::model::RoleName;
 
 /// Every role this version can run (`--roles all`).
 pub const AVAILABLE_ROLES: [RoleName; 7] = RoleName::ALL;
 
+/// The roles of `--roles`, else of WORKER_TYPE (`worker_type`); a problem for each bad name.
 pub(super) fn parse_roles(
-    env: &EnvVars,
+    worker_type: Option<&str>,
     roles_flag: Option<&str>,
     need_roles: bool,
     problems: &mut Vec<String>,
 ) -> Vec<RoleName> {
-    let (source, raw) = match (roles_flag, env.worker_type.as_deref()) {
+    let (source, raw) = match (roles_flag, worker_type) {
         (Some(flag), _) => ("--roles", flag),
         (None, Some(worker_type)) => ("WORKER_TYPE", worker_type),
         (None, None) => {

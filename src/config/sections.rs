@@ -3,6 +3,12 @@
 
 use std::time::Duration;
 
+use super::checked::Checked;
+use super::table::{
+    HTTP_BODY_TIMEOUT_SECS, HTTP_MAX_CONCURRENT_BODIES, HTTP_MAX_CONNECTIONS,
+    SLA_CHECK_INTERVAL_SECS, SLA_IMMINENT_THRESHOLD,
+};
+
 /// What a stranger on the HTTP port can cost: connections, bodies in flight and how long a body
 /// may take to arrive.
 #[derive(Debug, Clone)]
@@ -15,12 +21,12 @@ pub struct HttpSettings {
     pub max_connections: usize,
 }
 
-impl Default for HttpSettings {
-    fn default() -> Self {
+impl HttpSettings {
+    pub(super) fn read(c: &mut Checked) -> Self {
         Self {
-            body_timeout: Duration::from_secs(10),
-            max_concurrent_bodies: 64,
-            max_connections: 256,
+            body_timeout: Duration::from_secs(c.whole(&HTTP_BODY_TIMEOUT_SECS)),
+            max_concurrent_bodies: c.whole(&HTTP_MAX_CONCURRENT_BODIES),
+            max_connections: c.whole(&HTTP_MAX_CONNECTIONS),
         }
     }
 }
@@ -31,4 +37,13 @@ pub struct SlaSettings {
     pub check_interval: Duration,
     /// Fraction of the SLA window after which an exception is flagged imminent.
     pub imminent_threshold: f64,
+}
+
+impl SlaSettings {
+    pub(super) fn read(c: &mut Checked) -> Self {
+        Self {
+            check_interval: Duration::from_secs(c.whole(&SLA_CHECK_INTERVAL_SECS)),
+            imminent_threshold: c.fraction(&SLA_IMMINENT_THRESHOLD),
+        }
+    }
 }

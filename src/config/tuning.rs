@@ -1,6 +1,16 @@
-//! The runtime's limits and intervals: each bounded thing has its bound here.
+//! The runtime's limits and intervals, read from the Pipeline settings (and the process's
+//! timeouts): each bounded thing has its bound here.
 
 use std::time::Duration;
+
+use super::checked::Checked;
+use super::table::{
+    COMMIT_INTERVAL_MS, DLQ_CAP_RATIO, DLQ_CAP_WINDOW, EMBEDDED_PARTITIONS,
+    GROUP_COMMIT_MAX_EVENTS, HANDLER_IN_FLIGHT, HANDLER_THREADS, HANDLER_TIMEOUT_SECS,
+    MAX_ATTEMPTS, MAX_BUFFERED_PER_PARTITION, MAX_IN_FLIGHT_PER_PARTITION, RESTART_LIMIT,
+    RESTART_WINDOW_SECS, RETRY_BACKOFF_BASE_MS, RETRY_BACKOFF_MAX_MS, SHUTDOWN_TIMEOUT_SECS,
+    STARTUP_TIMEOUT_SECS, TENANT_MAX_IN_FLIGHT, WORKER_HEARTBEAT_SECS,
+};
 
 /// Limits and intervals of the runtime; each bounded thing has its bound here.
 #[derive(Debug, Clone)]
@@ -36,28 +46,31 @@ pub struct TuningSettings {
     pub worker_heartbeat: Duration,
 }
 
-impl Default for TuningSettings {
-    fn default() -> Self {
+impl TuningSettings {
+    /// From the checked environment; HANDLER_THREADS unset is one per core the process may use.
+    pub(super) fn read(c: &mut Checked) -> Self {
         Self {
-            embedded_partitions: 4,
-            max_in_flight_per_partition: 64,
-            max_buffered_per_partition: 512,
-            commit_interval: Duration::from_millis(500),
-            handler_timeout: Duration::from_secs(30),
-            max_attempts: 5,
-            retry_backoff_base: Duration::from_millis(100),
-            retry_backoff_max: Duration::from_secs(10),
-            restart_limit: 5,
-            restart_window: Duration::from_secs(60),
-            shutdown_timeout: Duration::from_secs(30),
-            startup_timeout: Duration::from_secs(60),
-            dlq_cap_window: 200,
-            dlq_cap_ratio: 0.95,
-            tenant_max_in_flight: 16,
-            group_commit_max_events: 32,
-            handler_in_flight: 8,
-            handler_threads: 2,
-            worker_heartbeat: Duration::from_secs(10),
+            embedded_partitions: c.whole(&EMBEDDED_PARTITIONS),
+            max_in_flight_per_partition: c.whole(&MAX_IN_FLIGHT_PER_PARTITION),
+            max_buffered_per_partition: c.whole(&MAX_BUFFERED_PER_PARTITION),
+            commit_interval: Duration::from_millis(c.whole(&COMMIT_INTERVAL_MS)),
+            handler_timeout: Duration::from_secs(c.whole(&HANDLER_TIMEOUT_SECS)),
+            max_attempts: c.whole(&MAX_ATTEMPTS),
+            retry_backoff_base: Duration::from_millis(c.whole(&RETRY_BACKOFF_BASE_MS)),
+            retry_backoff_max: Duration::from_millis(c.whole(&RETRY_BACKOFF_MAX_MS)),
+            restart_limit: c.whole(&RESTART_LIMIT),
+            restart_window: Duration::from_secs(c.whole(&RESTART_WINDOW_SECS)),
+            shutdown_timeout: Duration::from_secs(c.whole(&SHUTDOWN_TIMEOUT_SECS)),
+            startup_timeout: Duration::from_secs(c.whole(&STARTUP_TIMEOUT_SECS)),
+            dlq_cap_window: c.whole(&DLQ_CAP_WINDOW),
+            dlq_cap_ratio: c.fraction(&DLQ_CAP_RATIO),
+            tenant_max_in_flight: c.whole(&TENANT_MAX_IN_FLIGHT),
+            group_commit_max_events: c.whole(&GROUP_COMMIT_MAX_EVENTS),
+            handler_in_flight: c.whole(&HANDLER_IN_FLIGHT),
+            handler_threads: c
+                .whole_if_set(&HANDLER_THREADS)
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+            worker_heartbeat: Duration::from_secs(c.whole(&WORKER_HEARTBEAT_SECS)),
         }
     }
 }

@@ -1,25 +1,33 @@
-//! Turns raw environment strings and flags into `Settings`, collecting every problem before
-//! failing so that an operator fixes a bad deployment in one round trip.
+//! Turns the raw environment and the `--roles` flag into `Settings`. The settings table's simple
+//! checks run first (see `checked`); the rules here are those that are not simple data: roles,
+//! URLs, addresses, hashes, lists, and rules across settings. Every problem is collected before
+//! failing, so that an operator fixes a bad deployment in one round trip.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
-use crate::model::RoleName;
 use crate::telemetry::LogFormat;
-
-use super::kafka::{self, KafkaSettings};
-use super::parse::{parse_bool, parse_fraction, parse_in_range, parse_value};
-use super::retention::RetentionSettings;
-use super::roles::parse_roles;
-pub use super::roles::redact_url_password;
-pub use super::roles::AVAILABLE_ROLES;
-pub use super::sections::{HttpSettings, SlaSettings};
-pub use super::tuning::TuningSettings;
-use super::EnvVars;
 use crate::tools::ToolSettings;
+
+use super::checked::Checked;
+use super::kafka;
+use super::retention::RetentionSettings;
+use super::roles::{parse_roles, redact_url_password};
+use super::sections::{HttpSettings, SlaSettings};
+use super::settings::Settings;
+use super::table::{
+    ALLOW_FUTURE_SCHEMA, CONCURRENCY, CONFIG_DIR, DATABASE_URL, DATA_DIR, DB_MAX_CONNECTIONS,
+    GROUP_ID, HTTP_ADDR, KAFKA_BOOTSTRAP_SERVERS, LOG_FORMAT, METRICS_INCLUDE_TENANT_ID,
+    OPERATOR_API_KEY_SHA256, RUN_MIGRATIONS, TENANT_ALLOWLIST, TOOL_ALLOWED_HOSTS,
+    TOOL_MAX_ATTEMPTS, WORKER_TYPE,
+};
+use super::tuning::TuningSettings;
+use super::EnvVars;
+
+/// The address HTTP_ADDR's problem shows as an example: its default.
+const EXAMPLE_ADDR: &str = HTTP_ADDR.default_value();
 
 /// Every configuration problem found, one per line when displayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,34 +44,6 @@ impl fmt::Display for ConfigErrors {
 }
 
 impl std::error::Error for ConfigErrors {}
-
-/// The validated configuration of one process.
-#[derive(Clone)]
-pub struct Settings {
-    pub roles: Vec<RoleName>,
-    pub concurrency: usize,
-    pub group_id: Option<String>,
-    pub database_url: String,
-    /// Kafka in production; None selects the embedded bus.
-    pub kafka: Option<KafkaSettings>,
-    pub http_addr: SocketAddr,
-    pub http: HttpSettings,
-    pub config_dir: PathBuf,
-    pub data_dir: PathBuf,
-    pub log_format: LogFormat,
-    pub run_migrations: bool,
-    pub allow_future_schema: bool,
-    pub db_max_connections: u32,
-    pub metrics_include_tenant_id: bool,
-    pub tuning: TuningSettings,
-    pub tools: ToolSettings,
-    pub sla: SlaSettings,
-    pub retention: RetentionSettings,
-    /// SHA-256 of the operator API key; None disables the operator API.
-    pub operator_key_sha256: Option<[u8; 32]>,
-    /// Tenants this deployment serves; empty = every tenant of the packs.
-    pub tenant_allowlist: BTreeSet<String>,
-}
 
 impl Settings {
     /// Validates the environment and the `--roles` flag. `need_roles` is false for subcommands
@@ -84,306 +64,123 @@ impl Settings {
         roles_flag: Option<&str>,
         need_roles: bool,
     ) -> Result<Self, ConfigErrors> {
-        let mut problems = Vec::new();
-        let roles = parse_roles(env, roles_flag, need_roles, &mut problems);
-        let concurrency = parse_in_range(&mut problems, "CONCURRENCY", &env.concurrency, 1, 256);
-        let group_id = env.group_id.as_ref().map(|group| group.trim().to_owned());
+        let mut c = Checked::new(env);
+        let roles = parse_roles(c.raw(&WORKER_TYPE), roles_flag, need_roles, c.problems());
+        let group_id = c.raw(&GROUP_ID).map(|group| group.trim().to_owned());
         if group_id.as_deref() == Some("") {
-            problems.push("GROUP_ID: must not be empty when set".to_owned());
+            c.problem("GROUP_ID: must not be empty when set");
         }
-        let data_dir = PathBuf::from(&env.data_dir);
-        let database_url = match env.database_url.as_deref().map(str::trim) {
-            None | Some("") => default_database_url(&data_dir),
-            Some(url)
-                if url.starts_with("sqlite:")
-                    || url.starts_with("postgres://")
-                    || url.starts_with("postgresql://") =>
-            {
-                url.to_owned()
-            }
-            Some(url) => {
-                problems.push(format!(
-                    "DATABASE_URL: unsupported scheme in '{}' (expected sqlite:..., postgres://... or postgresql://...)",
-                    redact_url_password(url)
-                ));
-                String::new()
-            }
-        };
-        let kafka = env
-            .kafka_bootstrap_servers
-            .as_deref()
+        let data_dir = PathBuf::from(c.raw(&DATA_DIR).unwrap_or_default());
+        let database_url = database_url(&mut c, &data_dir);
+        let kafka = c
+            .raw(&KAFKA_BOOTSTRAP_SERVERS)
             .map(str::trim)
             .filter(|servers| !servers.is_empty())
-            .map(|servers| {
-                kafka::validate(
-                    servers.to_owned(),
-                    &env.kafka,
-                    kafka_passthrough,
-                    &mut problems,
-                )
-            });
-        let http_addr = parse_value::<SocketAddr>(
-            &mut problems,
-            "HTTP_ADDR",
-            &env.http_addr,
-            "a socket address such as 0.0.0.0:8080",
-            SocketAddr::from(([0, 0, 0, 0], 8080)),
-        );
-        let http = HttpSettings {
-            body_timeout: Duration::from_secs(parse_in_range(
-                &mut problems,
-                "HTTP_BODY_TIMEOUT_SECS",
-                &env.http_body_timeout_secs,
-                1,
-                3600,
-            )),
-            max_concurrent_bodies: parse_in_range(
-                &mut problems,
-                "HTTP_MAX_CONCURRENT_BODIES",
-                &env.http_max_concurrent_bodies,
-                1,
-                100_000,
-            ),
-            max_connections: parse_in_range(
-                &mut problems,
-                "HTTP_MAX_CONNECTIONS",
-                &env.http_max_connections,
-                1,
-                1_000_000,
-            ),
-        };
-        let log_format = parse_value::<LogFormat>(
-            &mut problems,
-            "LOG_FORMAT",
-            &env.log_format,
-            "json or pretty",
-            LogFormat::Pretty,
-        );
-        let run_migrations = parse_bool(&mut problems, "RUN_MIGRATIONS", &env.run_migrations);
-        let allow_future_schema = parse_bool(
-            &mut problems,
-            "ALLOW_FUTURE_SCHEMA",
-            &env.allow_future_schema,
-        );
-        let metrics_include_tenant_id = parse_bool(
-            &mut problems,
-            "METRICS_INCLUDE_TENANT_ID",
-            &env.metrics_include_tenant_id,
-        );
-        let db_max_connections = parse_in_range(
-            &mut problems,
-            "DB_MAX_CONNECTIONS",
-            &env.db_max_connections,
-            1,
-            1000,
-        );
-        let tuning = TuningSettings {
-            embedded_partitions: parse_in_range(
-                &mut problems,
-                "EMBEDDED_PARTITIONS",
-                &env.embedded_partitions,
-                1,
-                256,
-            ),
-            max_in_flight_per_partition: parse_in_range(
-                &mut problems,
-                "MAX_IN_FLIGHT_PER_PARTITION",
-                &env.max_in_flight_per_partition,
-                1,
-                10_000,
-            ),
-            commit_interval: Duration::from_millis(parse_in_range(
-                &mut problems,
-                "COMMIT_INTERVAL_MS",
-                &env.commit_interval_ms,
-                10,
-                3_600_000,
-            )),
-            handler_timeout: Duration::from_secs(parse_in_range(
-                &mut problems,
-                "HANDLER_TIMEOUT_SECS",
-                &env.handler_timeout_secs,
-                1,
-                3600,
-            )),
-            max_attempts: parse_in_range(&mut problems, "MAX_ATTEMPTS", &env.max_attempts, 1, 1000),
-            retry_backoff_base: Duration::from_millis(parse_in_range(
-                &mut problems,
-                "RETRY_BACKOFF_BASE_MS",
-                &env.retry_backoff_base_ms,
-                1,
-                600_000,
-            )),
-            retry_backoff_max: Duration::from_millis(parse_in_range(
-                &mut problems,
-                "RETRY_BACKOFF_MAX_MS",
-                &env.retry_backoff_max_ms,
-                1,
-                3_600_000,
-            )),
-            restart_limit: parse_in_range(
-                &mut problems,
-                "RESTART_LIMIT",
-                &env.restart_limit,
-                1,
-                1000,
-            ),
-            restart_window: Duration::from_secs(parse_in_range(
-                &mut problems,
-                "RESTART_WINDOW_SECS",
-                &env.restart_window_secs,
-                1,
-                86_400,
-            )),
-            shutdown_timeout: Duration::from_secs(parse_in_range(
-                &mut problems,
-                "SHUTDOWN_TIMEOUT_SECS",
-                &env.shutdown_timeout_secs,
-                1,
-                3600,
-            )),
-            startup_timeout: Duration::from_secs(parse_in_range(
-                &mut problems,
-                "STARTUP_TIMEOUT_SECS",
-                &env.startup_timeout_secs,
-                1,
-                3600,
-            )),
-            max_buffered_per_partition: parse_in_range(
-                &mut problems,
-                "MAX_BUFFERED_PER_PARTITION",
-                &env.max_buffered_per_partition,
-                1,
-                1_000_000,
-            ),
-            dlq_cap_window: parse_in_range(
-                &mut problems,
-                "DLQ_CAP_WINDOW",
-                &env.dlq_cap_window,
-                1,
-                1_000_000,
-            ),
-            dlq_cap_ratio: parse_fraction(&mut problems, "DLQ_CAP_RATIO", &env.dlq_cap_ratio),
-            tenant_max_in_flight: parse_in_range(
-                &mut problems,
-                "TENANT_MAX_IN_FLIGHT",
-                &env.tenant_max_in_flight,
-                1,
-                10_000,
-            ),
-            group_commit_max_events: parse_in_range(
-                &mut problems,
-                "GROUP_COMMIT_MAX_EVENTS",
-                &env.group_commit_max_events,
-                1,
-                10_000,
-            ),
-            handler_in_flight: parse_in_range(
-                &mut problems,
-                "HANDLER_IN_FLIGHT",
-                &env.handler_in_flight,
-                1,
-                1_000,
-            ),
-            handler_threads: match env.handler_threads.as_deref() {
-                Some(raw) => parse_in_range(&mut problems, "HANDLER_THREADS", raw, 1, 256),
-                None => std::thread::available_parallelism().map_or(1, usize::from),
-            },
-            worker_heartbeat: Duration::from_secs(parse_in_range(
-                &mut problems,
-                "WORKER_HEARTBEAT_SECS",
-                &env.worker_heartbeat_secs,
-                1,
-                300,
-            )),
-        };
+            .map(|servers| kafka::validate(servers.to_owned(), &mut c, kafka_passthrough));
+        let http_addr = c.raw(&HTTP_ADDR).unwrap_or_default();
+        let http_addr = http_addr.trim().parse::<SocketAddr>().unwrap_or_else(|_| {
+            c.problem(format!(
+                "HTTP_ADDR: '{http_addr}' is not a socket address such as {EXAMPLE_ADDR}"
+            ));
+            SocketAddr::from(([0, 0, 0, 0], 0)) // never used: the problem stops the start
+        });
+        let tuning = TuningSettings::read(&mut c);
         if tuning.max_buffered_per_partition < tuning.max_in_flight_per_partition {
-            problems.push(
-                "MAX_BUFFERED_PER_PARTITION: must be at least MAX_IN_FLIGHT_PER_PARTITION"
-                    .to_owned(),
-            );
+            c.problem("MAX_BUFFERED_PER_PARTITION: must be at least MAX_IN_FLIGHT_PER_PARTITION");
         }
         if tuning.retry_backoff_base > tuning.retry_backoff_max {
-            problems.push("RETRY_BACKOFF_BASE_MS: must not exceed RETRY_BACKOFF_MAX_MS".to_owned());
+            c.problem("RETRY_BACKOFF_BASE_MS: must not exceed RETRY_BACKOFF_MAX_MS");
         }
         let tools = ToolSettings {
-            allowed_hosts: env
-                .tool_allowed_hosts
-                .split(',')
-                .map(|host| host.trim().to_ascii_lowercase())
-                .filter(|host| !host.is_empty())
+            allowed_hosts: list(c.raw(&TOOL_ALLOWED_HOSTS))
+                .map(|host| host.to_ascii_lowercase())
                 .collect(),
-            max_attempts: parse_in_range(
-                &mut problems,
-                "TOOL_MAX_ATTEMPTS",
-                &env.tool_max_attempts,
-                1,
-                100,
-            ),
+            max_attempts: c.whole(&TOOL_MAX_ATTEMPTS),
             ..ToolSettings::default()
         };
-        let retention = super::retention::parse(env, &mut problems);
-        let sla = SlaSettings {
-            check_interval: Duration::from_secs(parse_in_range(
-                &mut problems,
-                "SLA_CHECK_INTERVAL_SECS",
-                &env.sla_check_interval_secs,
-                1,
-                86_400,
-            )),
-            imminent_threshold: parse_fraction(
-                &mut problems,
-                "SLA_IMMINENT_THRESHOLD",
-                &env.sla_imminent_threshold,
-            ),
-        };
-        let operator_key_sha256 = env.operator_api_key_sha256.as_deref().map(str::trim).filter(|hash| !hash.is_empty()).and_then(|hash| {
-            let decoded = hex::decode(hash).ok().and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
-            if decoded.is_none() {
-                problems.push("OPERATOR_API_KEY_SHA256: must be 64 hex characters (the SHA-256 of the operator key)".to_owned());
-            }
-            decoded
-        });
-        let tenant_allowlist: BTreeSet<String> = env
-            .tenant_allowlist
-            .split(',')
-            .map(str::trim)
-            .filter(|tenant| !tenant.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if !problems.is_empty() {
-            return Err(ConfigErrors(problems));
-        }
-        Ok(Settings {
+        let operator_key_sha256 = operator_key(&mut c);
+        let settings = Settings {
             roles,
-            concurrency,
+            concurrency: c.whole(&CONCURRENCY),
             group_id,
             database_url,
             kafka,
             http_addr,
-            http,
-            config_dir: PathBuf::from(&env.config_dir),
+            http: HttpSettings::read(&mut c),
+            config_dir: PathBuf::from(c.raw(&CONFIG_DIR).unwrap_or_default()),
             data_dir,
-            log_format,
-            run_migrations,
-            allow_future_schema,
-            db_max_connections,
-            metrics_include_tenant_id,
+            log_format: c
+                .word(&LOG_FORMAT)
+                .and_then(|word| word.parse().ok())
+                .unwrap_or(LogFormat::Pretty), // when bad, the problem stops the start
+            run_migrations: c.boolean(&RUN_MIGRATIONS),
+            allow_future_schema: c.boolean(&ALLOW_FUTURE_SCHEMA),
+            db_max_connections: c.whole(&DB_MAX_CONNECTIONS),
+            metrics_include_tenant_id: c.boolean(&METRICS_INCLUDE_TENANT_ID),
             tuning,
             tools,
-            sla,
-            retention,
+            sla: SlaSettings::read(&mut c),
+            retention: RetentionSettings::read(&mut c),
             operator_key_sha256,
-            tenant_allowlist,
-        })
+            tenant_allowlist: list(c.raw(&TENANT_ALLOWLIST))
+                .map(str::to_owned)
+                .collect::<BTreeSet<_>>(),
+        };
+        let problems = c.into_problems();
+        if !problems.is_empty() {
+            return Err(ConfigErrors(problems));
+        }
+        Ok(settings)
     }
 }
 
-fn default_database_url(data_dir: &std::path::Path) -> String {
-    format!(
-        "sqlite://{}?mode=rwc",
-        data_dir.join("exception-worker.db").display()
-    )
+/// DATABASE_URL, or the SQLite file under DATA_DIR when it is unset or blank.
+fn database_url(c: &mut Checked, data_dir: &std::path::Path) -> String {
+    match c.raw(&DATABASE_URL).map(str::trim) {
+        None | Some("") => format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("exception-worker.db").display()
+        ),
+        Some(url)
+            if url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://") =>
+        {
+            url.to_owned()
+        }
+        Some(url) => {
+            c.problem(format!(
+                "DATABASE_URL: unsupported scheme in '{}' (expected sqlite:..., postgres://... or postgresql://...)",
+                redact_url_password(url)
+            ));
+            String::new()
+        }
+    }
+}
+
+/// OPERATOR_API_KEY_SHA256 decoded; None when unset or blank.
+fn operator_key(c: &mut Checked) -> Option<[u8; 32]> {
+    let hash = c
+        .raw(&OPERATOR_API_KEY_SHA256)
+        .map(str::trim)
+        .filter(|hash| !hash.is_empty())?;
+    let decoded = hex::decode(hash)
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+    if decoded.is_none() {
+        c.problem(
+            "OPERATOR_API_KEY_SHA256: must be 64 hex characters (the SHA-256 of the operator key)",
+        );
+    }
+    decoded
+}
+
+/// The entries of a comma-separated list, trimmed, blanks left out.
+fn list(raw: Option<&str>) -> impl Iterator<Item = &str> {
+    raw.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
 }
 
 #[cfg(test)]

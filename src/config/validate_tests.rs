@@ -1,7 +1,8 @@
 //! Unit tests of configuration validation.
 
 use super::*;
-use envconfig::Envconfig;
+use crate::config::AVAILABLE_ROLES;
+use crate::model::RoleName;
 use std::collections::HashMap;
 
 fn env_of(pairs: &[(&str, &str)]) -> EnvVars {
@@ -9,7 +10,7 @@ fn env_of(pairs: &[(&str, &str)]) -> EnvVars {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    EnvVars::init_from_hashmap(&map).unwrap()
+    EnvVars::from_map(&map)
 }
 
 #[test]

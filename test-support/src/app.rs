@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use envconfig::Envconfig;
 use exception_worker::app::{App, AppOptions};
 use exception_worker::clock::{Clock, SystemClock};
 use exception_worker::config::{EnvVars, Settings};
@@ -109,7 +108,7 @@ impl Setup {
     }
 
     pub async fn spawn(self) -> TestApp {
-        let env = EnvVars::init_from_hashmap(&self.env).expect("Failed to read the test env");
+        let env = EnvVars::from_map(&self.env);
         let settings = if self.env.contains_key("KAFKA_BOOTSTRAP_SERVERS") {
             let mut passthrough = Cluster::passthrough();
             passthrough.extend(exception_worker::config::kafka::passthrough_from_env(

@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use envconfig::Envconfig;
 use exception_worker::app::AppOptions;
 use exception_worker::config::{EnvVars, Settings};
 
@@ -85,7 +84,7 @@ impl Cluster {
 
     /// In-process settings for `roles` (None: no role, e.g. a producer).
     pub fn settings(&self, roles: Option<&str>) -> Settings {
-        let env = EnvVars::init_from_hashmap(&self.env()).expect("Failed to read the test env");
+        let env = EnvVars::from_map(&self.env());
         Settings::from_sources_with(&env, &Self::passthrough(), roles, roles.is_some())
             .unwrap_or_else(|errors| panic!("{errors}"))
     }
