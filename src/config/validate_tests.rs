@@ -4,6 +4,7 @@ use super::*;
 use crate::config::AVAILABLE_ROLES;
 use crate::model::RoleName;
 use std::collections::HashMap;
+use std::time::Duration;
 
 fn env_of(pairs: &[(&str, &str)]) -> EnvVars {
     let map: HashMap<String, String> = pairs
