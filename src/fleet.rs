@@ -78,6 +78,18 @@ pub struct WorkerList {
     pub workers: Vec<WorkerView>,
 }
 
+/// Every registered process, by instance id, as seen now.
+pub async fn processes(
+    db: &impl sea_orm::ConnectionTrait,
+) -> Result<Vec<WorkerView>, sea_orm::DbErr> {
+    let now = Utc::now();
+    Ok(crate::store::workers::list(db)
+        .await?
+        .into_iter()
+        .map(|row| WorkerView::from_row(row, now))
+        .collect())
+}
+
 impl WorkerView {
     /// The view of a `workers` row at `now`. A JSON column that does not parse (a row written
     /// by another version) reads as empty, with a warning, rather than hiding the process.

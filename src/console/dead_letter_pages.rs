@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 
-use super::exception_pages::{exception_path, query_pairs, select, with_cursor};
+use super::exception_pages::{exception_path, query_pairs, query_value, select, with_cursor};
 use super::forms::{signed_in, submitted, unavailable, Need};
 use super::layout::{page, refusal, see_other, when, when_opt, Section};
 use super::session::Session;
@@ -281,13 +281,7 @@ fn action_form(session: &Session, id: i64, action: &str, label: &str) -> Markup 
 }
 
 fn filter_form(pairs: &[(String, String)]) -> Markup {
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.clone())
-            .unwrap_or_default()
-    };
+    let value = |name: &str| query_value(pairs, name);
     let roles = RoleName::ALL.map(RoleName::as_str);
     let classes = ErrorClass::ALL.map(ErrorClass::as_str);
     html! {

@@ -130,13 +130,7 @@ pub fn sla_badge(item: &ExceptionSummary) -> Markup {
 }
 
 fn filter_form(session: &Session, state: &HttpState, pairs: &[(String, String)]) -> Markup {
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.clone())
-            .unwrap_or_default()
-    };
+    let value = |name: &str| query_value(pairs, name);
     let statuses = ExceptionStatus::ALL.map(ExceptionStatus::as_str);
     let severities = Severity::ALL.map(Severity::as_str);
     let tenants: Vec<&str> = state.packs.tenant_ids().collect();
@@ -170,6 +164,15 @@ pub fn select(name: &str, label: &str, options: &[&str], chosen: &str) -> Markup
             }
         }
     }
+}
+
+/// The value of parameter `name` among `pairs`, or "" when it is not given.
+pub fn query_value(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.clone())
+        .unwrap_or_default()
 }
 
 /// The query's parameters, in order.

@@ -11,16 +11,10 @@ use sea_orm::DbErr;
 use crate::activity::{fleet_activity, FleetActivity};
 use crate::fleet::WorkerView;
 use crate::http::HttpState;
-use crate::store::workers;
 
 /// Every registered process, by instance id.
 pub async fn processes(state: &HttpState) -> Result<Vec<WorkerView>, DbErr> {
-    let now = Utc::now();
-    Ok(workers::list(&state.db)
-        .await?
-        .into_iter()
-        .map(|row| WorkerView::from_row(row, now))
-        .collect())
+    crate::fleet::processes(&state.db).await
 }
 
 /// One role across the fleet.

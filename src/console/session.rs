@@ -14,7 +14,7 @@ use sea_orm::DbErr;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::http::auth::Caller;
+use crate::http::auth::{allowed_here, Caller};
 use crate::http::HttpState;
 use crate::store::console_sessions;
 
@@ -69,9 +69,8 @@ pub async fn current(request: &HttpRequest, state: &HttpState) -> Result<Option<
     };
     let caller = match row.tenant_id {
         Some(tenant_id) => {
-            let served = state.packs.tenant(&tenant_id).is_some()
-                && (state.tenant_allowlist.is_empty()
-                    || state.tenant_allowlist.contains(&tenant_id));
+            let served =
+                state.packs.tenant(&tenant_id).is_some() && allowed_here(state, &tenant_id);
             if !served {
                 return Ok(None);
             }

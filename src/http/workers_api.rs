@@ -4,15 +4,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse, ResponseError};
-use chrono::Utc;
 
 use super::auth::Caller;
 use super::dead_letters_api::refuse_unless_operator;
 use super::error_body::ErrorBody;
 use super::params::Params;
 use super::HttpState;
-use crate::fleet::{WorkerList, WorkerView};
-use crate::store::workers;
+use crate::fleet::{processes, WorkerList};
 
 /// The fleet: every registered process (the operator key).
 #[utoipa::path(
@@ -37,15 +35,8 @@ pub async fn list(
     if let Err(refused) = Params::from_query(request.query_string(), &[]) {
         return refused.error_response();
     }
-    match workers::list(&state.db).await {
-        Ok(rows) => {
-            let now = Utc::now();
-            let workers = rows
-                .into_iter()
-                .map(|row| WorkerView::from_row(row, now))
-                .collect();
-            HttpResponse::Ok().json(WorkerList { workers })
-        }
+    match processes(&state.db).await {
+        Ok(workers) => HttpResponse::Ok().json(WorkerList { workers }),
         Err(error) => {
             tracing::warn!(%error, "Listing the workers failed.");
             ErrorBody::answer(
