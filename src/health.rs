@@ -32,6 +32,8 @@ struct HealthInner {
     expected_subscriptions: AtomicUsize,
     subscriptions: AtomicUsize,
     database_reachable: AtomicBool,
+    /// When the database was last found unreachable.
+    database_unreachable_at: Mutex<Option<Instant>>,
     /// Why the database takes no writes (a full disk), while it does not.
     storage_problem: Mutex<Option<String>>,
     broker_reachable: AtomicBool,
@@ -57,6 +59,7 @@ impl Health {
                 expected_subscriptions: AtomicUsize::new(usize::MAX),
                 subscriptions: AtomicUsize::new(0),
                 database_reachable: AtomicBool::new(false),
+                database_unreachable_at: Mutex::new(None),
                 storage_problem: Mutex::new(None),
                 broker_reachable: AtomicBool::new(true),
                 draining: AtomicBool::new(false),
@@ -102,9 +105,27 @@ impl Health {
     }
 
     pub fn set_database_reachable(&self, reachable: bool) {
+        if !reachable {
+            *self
+                .inner
+                .database_unreachable_at
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Instant::now());
+        }
         self.inner
             .database_reachable
             .store(reachable, Ordering::SeqCst);
+    }
+
+    /// Whether the database was found unreachable at `since` or later: an attempt that waited
+    /// through an outage timed out because of it, even when the database is back by the time
+    /// anyone asks.
+    pub fn database_unreachable_since(&self, since: Instant) -> bool {
+        self.inner
+            .database_unreachable_at
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .is_some_and(|seen| seen >= since)
     }
 
     /// Records why the database takes no writes, or None once it does again.
@@ -274,6 +295,17 @@ mod tests {
         health.poll_loop_ended("intake exceptions.ingested/0");
         health.handler_idle("intake#0");
         assert!(health.liveness().ok);
+    }
+
+    #[test]
+    fn an_outage_is_remembered_after_the_database_is_back() {
+        let health = Health::new(Duration::from_secs(30), Duration::from_secs(60));
+        let before = Instant::now();
+        assert!(!health.database_unreachable_since(before));
+        health.set_database_reachable(false);
+        health.set_database_reachable(true);
+        assert!(health.database_unreachable_since(before));
+        assert!(!health.database_unreachable_since(Instant::now()));
     }
 
     #[test]

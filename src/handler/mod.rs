@@ -223,6 +223,7 @@ async fn attempt_isolated(
     deps: &HandlerDeps,
     envelope: &Envelope,
 ) -> Result<AttemptOutcome, AttemptFailure> {
+    let started = Instant::now();
     let attempt = AssertUnwindSafe(attempt::run(role, deps, envelope)).catch_unwind();
     match actix_rt::time::timeout(deps.tuning.handler_timeout, attempt).await {
         Ok(Ok(result)) => result,
@@ -243,11 +244,14 @@ async fn attempt_isolated(
         }
         Err(_) => {
             // Waiting for an unreachable database (a connection that never comes) is an
-            // outage, not a failure of this event.
-            let class = if crate::store::database::ping(&deps.db).await {
-                ErrorClass::Transient
-            } else {
+            // outage, not a failure of this event, also when the database came back just as
+            // the attempt ran out of time.
+            let outage = deps.health.database_unreachable_since(started)
+                || !crate::store::database::ping(&deps.db).await;
+            let class = if outage {
                 ErrorClass::Infrastructure
+            } else {
+                ErrorClass::Transient
             };
             let reason = format!(
                 "attempt timed out after {}s",

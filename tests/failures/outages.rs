@@ -172,6 +172,10 @@ async fn postgres_down_for_30s_loses_nothing() {
     let transient = worker.metric("handler_retries_total", &transient).await as u64;
     eprintln!("{sent} events; handler retries: {retries} infrastructure, {transient} transient");
     assert!(retries > 0, "the outage was never felt by a handler");
+    assert_eq!(
+        transient, 0,
+        "an outage must not count against any event's attempts"
+    );
     assert_eq!(worker.worker.pid(), pid);
     assert!(worker.alive());
     assert!(matches!(worker.get("/healthz").await, Some((200, _))));
