@@ -33,6 +33,7 @@ use crate::overseer::{
 };
 use crate::packs::Packs;
 use crate::roles::{self, Role};
+use crate::runtime::Runtime;
 use crate::sla_monitor::SlaMonitor;
 use crate::startup::StartupDeadline;
 use crate::store::database;
@@ -62,10 +63,8 @@ impl Default for AppOptions {
 
 pub struct App {
     pub http_port: u16,
-    pub db: DatabaseConnection,
-    pub bus: Arc<dyn Bus>,
-    pub health: Health,
-    pub metrics: Metrics,
+    /// What the process's actors and routes share.
+    pub runtime: Runtime,
     /// The SLA monitor, when this process runs the sla_monitor role.
     pub sla_monitor: Option<Addr<SlaMonitor>>,
     settings: Settings,
@@ -240,26 +239,29 @@ impl App {
             settings.tuning.group_commit_max_events,
             metrics.clone(),
         ));
-        let deps = Arc::new(HandlerDeps {
-            db: db.clone(),
-            bus: bus.clone(),
-            packs: packs.clone(),
-            clock: options.clock.clone(),
-            metrics: metrics.clone(),
-            health: health.clone(),
+        let runtime = Runtime {
+            db,
+            bus,
+            packs,
+            clock: options.clock,
+            metrics,
+            health,
             tuning: settings.tuning.clone(),
+            tenant_allowlist: Arc::new(settings.tenant_allowlist.clone()),
+        };
+        let deps = Arc::new(HandlerDeps {
+            runtime: runtime.clone(),
             allow_future_schema: settings.allow_future_schema,
             faults: options.faults,
             tools: ToolRunner::new(settings.tools.clone())
                 .context("Failed to build the tool runner")?,
             group_commit,
-            tenant_allowlist: settings.tenant_allowlist.clone(),
         });
         for role in &settings.roles {
-            metrics.initialise_role(role.as_str());
+            runtime.metrics.initialise_role(role.as_str());
         }
         if settings.roles.contains(&RoleName::SlaMonitor) {
-            metrics.initialise_sla();
+            runtime.metrics.initialise_sla();
         }
         let mut plans = Vec::new();
         let consumer_roles = settings
@@ -279,16 +281,10 @@ impl App {
                 concurrency: settings.concurrency,
             });
         }
-        let sla_monitor = settings.roles.contains(&RoleName::SlaMonitor).then(|| {
-            SlaMonitor::new(
-                db.clone(),
-                bus.clone(),
-                options.clock.clone(),
-                metrics.clone(),
-                instance.clone(),
-                settings.sla.clone(),
-            )
-        });
+        let sla_monitor = settings
+            .roles
+            .contains(&RoleName::SlaMonitor)
+            .then(|| SlaMonitor::new(&runtime, instance.clone(), settings.sla.clone()));
         let maintenance = maintenance_plan(&settings, &instance, sla_monitor);
         let overseer = Overseer::new(deps, plans, maintenance).start();
         let sla_monitor = overseer
@@ -296,13 +292,7 @@ impl App {
             .await
             .context("The overseer stopped while starting")?;
         let state = HttpState {
-            db: db.clone(),
-            bus: bus.clone(),
-            packs,
-            clock: options.clock,
-            metrics: metrics.clone(),
-            health: health.clone(),
-            tenant_allowlist: settings.tenant_allowlist.clone(),
+            runtime: runtime.clone(),
             operator_key_sha256: settings.operator_key_sha256,
             bodies: BodyGate::new(&settings.http),
         };
@@ -310,20 +300,12 @@ impl App {
             serve(listener, state, &settings.http).context("Failed to start the HTTP server")?;
         let server_handle = server.handle();
         let server_task = actix_rt::spawn(server);
-        let probe_task = actix_rt::spawn(dependency_probe::run(
-            db.clone(),
-            bus.clone(),
-            health.clone(),
-            metrics.clone(),
-        ));
-        health.set_started();
+        let probe_task = actix_rt::spawn(dependency_probe::run(runtime.clone()));
+        runtime.health.set_started();
         tracing::info!(http_port, roles = ?settings.roles, concurrency = settings.concurrency, "exception-worker started.");
         Ok(App {
             http_port,
-            db,
-            bus,
-            health,
-            metrics,
+            runtime,
             sla_monitor,
             settings,
             overseer,
@@ -364,7 +346,7 @@ impl App {
     }
 
     async fn stop(self, commit: bool) -> ShutdownReport {
-        self.health.set_draining();
+        self.runtime.health.set_draining();
         let deadline = self.settings.tuning.shutdown_timeout;
         let request = self.overseer.send(Shutdown { deadline, commit });
         let report = match actix_rt::time::timeout(deadline + Duration::from_secs(5), request).await
@@ -379,7 +361,7 @@ impl App {
                 ShutdownReport::default()
             }
         };
-        self.bus.close(deadline).await;
+        self.runtime.bus.close(deadline).await;
         self.probe_task.abort();
         self.server.stop(true).await;
         let _server_result = self.server_task.await;

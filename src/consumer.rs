@@ -10,12 +10,9 @@ use actix::prelude::*;
 use futures::future::join_all;
 use tokio::sync::mpsc;
 
-use crate::bus::{AssignmentEvent, Bus, PartitionSource, TopicPartition};
-use crate::config::TuningSettings;
+use crate::bus::{AssignmentEvent, PartitionSource, TopicPartition};
 use crate::fleet::PartitionState;
 use crate::handler::failure::backoff;
-use crate::health::Health;
-use crate::metrics::Metrics;
 use crate::partition::{
     DeadLetterCapTripped, Drain, DrainReport, Halt, PartitionParent, PartitionStopped,
     PartitionWorker, ReportState, StopIntake,
@@ -23,6 +20,7 @@ use crate::partition::{
 use crate::pool::HandlerPool;
 use crate::restart_budget::{fail_role, RestartBudget};
 use crate::roles::Role;
+use crate::runtime::Runtime;
 
 /// Drains every partition and stops the consumer.
 #[derive(Message)]
@@ -40,11 +38,8 @@ struct Owned {
 pub struct RoleConsumer {
     role: Arc<dyn Role>,
     group: String,
-    bus: Arc<dyn Bus>,
     pool: Arc<HandlerPool>,
-    metrics: Metrics,
-    health: Health,
-    tuning: TuningSettings,
+    runtime: Runtime,
     owned: BTreeMap<TopicPartition, Owned>,
     restarts: RestartBudget,
     stopping: bool,
@@ -55,21 +50,15 @@ impl RoleConsumer {
     pub fn new(
         role: Arc<dyn Role>,
         group: String,
-        bus: Arc<dyn Bus>,
         pool: Arc<HandlerPool>,
-        metrics: Metrics,
-        health: Health,
-        tuning: TuningSettings,
+        runtime: &Runtime,
     ) -> Self {
         Self {
             role,
             group,
-            bus,
             pool,
-            metrics,
-            health,
-            restarts: RestartBudget::from_tuning(&tuning),
-            tuning,
+            restarts: RestartBudget::from_tuning(&runtime.tuning),
+            runtime: runtime.clone(),
             owned: BTreeMap::new(),
             stopping: false,
             failed: false,
@@ -89,9 +78,7 @@ impl RoleConsumer {
                 stopped: ctx.address().recipient(),
                 cap_tripped: ctx.address().recipient(),
             },
-            self.metrics.clone(),
-            self.health.clone(),
-            self.tuning.clone(),
+            &self.runtime,
         )
         .start()
     }
@@ -106,7 +93,8 @@ impl RoleConsumer {
     }
 
     fn update_assigned_gauge(&self) {
-        self.metrics
+        self.runtime
+            .metrics
             .assigned_partitions
             .with_label_values(&[self.role.name().as_str()])
             .set(self.owned.len() as i64);
@@ -125,7 +113,7 @@ impl RoleConsumer {
             .collect();
         self.update_assigned_gauge();
         let drain = Drain {
-            deadline: self.tuning.shutdown_timeout,
+            deadline: self.runtime.tuning.shutdown_timeout,
             commit: true,
         };
         let deadline = drain.deadline;
@@ -149,7 +137,7 @@ impl Actor for RoleConsumer {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        let bus = self.bus.clone();
+        let bus = self.runtime.bus.clone();
         let group = self.group.clone();
         let topics = self.role.input_topics();
         let role = self.role.name();
@@ -157,7 +145,7 @@ impl Actor for RoleConsumer {
         ctx.wait(subscribe.into_actor(self).map(|result, consumer, ctx| match result {
             Ok(receiver) => {
                 tracing::info!(role = %consumer.role.name(), group = %consumer.group, "Subscribed.");
-                consumer.health.subscription_ready();
+                consumer.runtime.health.subscription_ready();
                 ctx.add_stream(assignment_stream(receiver));
             }
             Err(error) => {
@@ -260,7 +248,8 @@ impl actix::Handler<PartitionStopped> for RoleConsumer {
         };
         let source = owned.source.clone();
         let role = self.role.name();
-        self.metrics
+        self.runtime
+            .metrics
             .restarts
             .with_label_values(&[role.as_str(), "partition"])
             .inc();
@@ -271,10 +260,15 @@ impl actix::Handler<PartitionStopped> for RoleConsumer {
                 self.restarts.exhausted("partition worker"),
                 stopped.tp
             );
-            fail_role(role.as_str(), reason, &self.metrics, &self.health);
+            fail_role(
+                role.as_str(),
+                reason,
+                &self.runtime.metrics,
+                &self.runtime.health,
+            );
             return;
         }
-        let delay = backoff(&self.tuning, self.restarts.recent());
+        let delay = backoff(&self.runtime.tuning, self.restarts.recent());
         tracing::warn!(role = %role, partition = %stopped.tp, restart_in_ms = delay.as_millis() as u64, "Partition worker stopped; restarting it.");
         ctx.run_later(delay, move |consumer, ctx| {
             if consumer.stopping {
@@ -296,11 +290,14 @@ impl actix::Handler<DeadLetterCapTripped> for RoleConsumer {
         }
         self.failed = true;
         let role = self.role.name();
-        self.metrics
+        self.runtime
+            .metrics
             .role_failed
             .with_label_values(&[role.as_str()])
             .set(1);
-        self.health.role_failed(role.as_str(), tripped.reason);
+        self.runtime
+            .health
+            .role_failed(role.as_str(), tripped.reason);
         for owned in self.owned.values() {
             owned.worker.do_send(StopIntake);
         }

@@ -2,14 +2,12 @@
 //! write (a full disk refuses writes) and whether the broker answers, and sets readiness from
 //! the answers; it also samples the database pool for the metrics and gives freed memory back.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
-use crate::bus::Bus;
 use crate::health::Health;
-use crate::metrics::Metrics;
+use crate::runtime::Runtime;
 use crate::store::{database, pool_stats};
 
 /// Readiness follows whether the database takes a write: a full disk answers reads and refuses
@@ -35,7 +33,14 @@ async fn probe_writes(db: &DatabaseConnection, health: &Health) {
 /// How often the database and the broker are pinged for readiness.
 const DATABASE_PROBE_INTERVAL: Duration = Duration::from_secs(2);
 
-pub async fn run(db: DatabaseConnection, bus: Arc<dyn Bus>, health: Health, metrics: Metrics) {
+pub async fn run(runtime: Runtime) {
+    let Runtime {
+        db,
+        bus,
+        health,
+        metrics,
+        ..
+    } = runtime;
     loop {
         let reachable = database::ping(&db).await;
         if !reachable {

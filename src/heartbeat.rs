@@ -17,6 +17,7 @@ use crate::consumer::{ReportPartitions, RoleConsumer};
 use crate::fleet::WorkerState;
 use crate::metrics::{Metrics, GIT_COMMIT, VERSION};
 use crate::model::RoleName;
+use crate::runtime::Runtime;
 use crate::store::workers as registry;
 
 /// Rows whose last beat is older than this are deleted by whichever process beats next.
@@ -94,16 +95,15 @@ pub struct StopHeartbeat {
 
 impl Heartbeat {
     pub fn new(
-        db: DatabaseConnection,
+        runtime: &Runtime,
         identity: ProcessIdentity,
         consumers: Vec<(RoleName, Addr<RoleConsumer>)>,
-        metrics: Metrics,
     ) -> Self {
         Self {
-            db,
+            db: runtime.db.clone(),
             identity,
             consumers,
-            metrics,
+            metrics: runtime.metrics.clone(),
             activity: ActivityRecorder::default(),
             stopping: false,
         }

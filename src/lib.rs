@@ -2,15 +2,17 @@
 //! docs/architecture.md describes how the parts fit together.
 //!
 //! # Layout
-//! - `app`: the only wiring place (`App::build` returns the bound HTTP port); `cli`,
-//!   `dlq_command`, `bench`: the subcommands.
+//! - `app`: the only wiring place (`App::build` returns the bound HTTP port); `runtime`: the
+//!   context every actor and route holds (database, bus, packs, clock, metrics, health,
+//!   tuning); `cli`, `dlq_command`, `bench`: the subcommands.
 //! - `config`: environment and flags, validated all at once.
 //! - `overseer` -> `consumer` -> `partition`: the actor tree (root supervisor, one consumer
 //!   per consumer role, one worker per assigned partition); `pool` + `handler`: CONCURRENCY
 //!   handler actors per role on the shared `handler_threads`, and the mechanics around one
 //!   event (group commit included). `sweeper`: the outbox sweeper the overseer runs on Kafka.
-//!   `sla_monitor`: the SLA monitor, started by `app` beside the overseer. `heartbeat`: this
-//!   process's row in the fleet registry (`workers`); `fleet`: the registry's shapes.
+//!   `sla_monitor`: the SLA monitor, which the overseer starts beside the sweeper.
+//!   `heartbeat`: this process's row in the fleet registry (`workers`); `fleet`: the
+//!   registry's shapes.
 //! - `offsets`: the watermark. `routing`: stable key hashing.
 //! - `bus`: the seam between actors and the log, with its two implementations: the embedded
 //!   in-database bus and the Kafka bus (the `events` table as outbox, published on commit).
@@ -62,6 +64,7 @@ pub mod restart_budget;
 pub mod retention;
 pub mod roles;
 pub mod routing;
+pub mod runtime;
 pub mod sla_monitor;
 pub mod startup;
 pub mod step_completion;

@@ -80,7 +80,7 @@ impl Overseer {
         plans: Vec<RolePlan>,
         maintenance_plan: MaintenancePlan,
     ) -> Self {
-        let threads = Arc::new(HandlerThreads::start(deps.tuning.handler_threads));
+        let threads = Arc::new(HandlerThreads::start(deps.runtime.tuning.handler_threads));
         Self {
             deps,
             threads,
@@ -98,35 +98,20 @@ impl Overseer {
         let Some(plan) = self.maintenance_plan.take() else {
             return;
         };
-        if let Some(settings) = plan.sweeper.filter(|_| self.deps.bus.has_outbox()) {
-            let sweeper = OutboxSweeper::new(
-                self.deps.db.clone(),
-                self.deps.bus.clone(),
-                plan.instance_id.clone(),
-                settings,
-                self.deps.metrics.clone(),
-            );
+        if let Some(settings) = plan.sweeper.filter(|_| self.deps.runtime.bus.has_outbox()) {
+            let sweeper =
+                OutboxSweeper::new(&self.deps.runtime, plan.instance_id.clone(), settings);
             self.sweeper = Some(sweeper.start());
         }
         self.sla_monitor = plan.sla_monitor.map(Actor::start);
-        let retention = RetentionTask::new(
-            self.deps.db.clone(),
-            plan.retention,
-            plan.instance_id,
-            self.deps.metrics.clone(),
-        );
+        let retention = RetentionTask::new(&self.deps.runtime, plan.retention, plan.instance_id);
         self.retention = Some(retention.start());
         let consumers = self
             .roles
             .iter()
             .map(|runtime| (runtime.pool.role_name(), runtime.consumer.clone()))
             .collect();
-        let heartbeat = Heartbeat::new(
-            self.deps.db.clone(),
-            plan.identity,
-            consumers,
-            self.deps.metrics.clone(),
-        );
+        let heartbeat = Heartbeat::new(&self.deps.runtime, plan.identity, consumers);
         self.heartbeat = Some(heartbeat.start());
     }
 }
@@ -145,17 +130,17 @@ impl Actor for Overseer {
             let consumer = RoleConsumer::new(
                 plan.role.clone(),
                 plan.group.clone(),
-                self.deps.bus.clone(),
                 pool.clone(),
-                self.deps.metrics.clone(),
-                self.deps.health.clone(),
-                self.deps.tuning.clone(),
+                &self.deps.runtime,
             )
             .start();
             tracing::info!(role = %plan.role.name(), group = %plan.group, concurrency = pool.size(), "Role started.");
             self.roles.push(RoleRuntime { pool, consumer });
         }
-        self.deps.health.expect_subscriptions(self.roles.len());
+        self.deps
+            .runtime
+            .health
+            .expect_subscriptions(self.roles.len());
         self.start_maintenance();
     }
 }

@@ -43,13 +43,14 @@ impl HandlerPool {
                 Slot { arbiter, address }
             })
             .collect::<Vec<_>>();
-        deps.metrics
+        deps.runtime
+            .metrics
             .handler_actors
             .with_label_values(&[role.name().as_str()])
             .set(slots.len() as i64);
         Arc::new(Self {
             role,
-            restarts: Mutex::new(RestartBudget::from_tuning(&deps.tuning)),
+            restarts: Mutex::new(RestartBudget::from_tuning(&deps.runtime.tuning)),
             deps,
             threads,
             slots: Mutex::new(slots),
@@ -87,6 +88,7 @@ impl HandlerPool {
     fn note_restart(&self, index: usize) {
         let role = self.role.name();
         self.deps
+            .runtime
             .metrics
             .restarts
             .with_label_values(&[role.as_str(), "handler"])
@@ -98,7 +100,12 @@ impl HandlerPool {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if !restarts.spend(Instant::now()) {
             let reason = restarts.exhausted("handler");
-            fail_role(role.as_str(), reason, &self.deps.metrics, &self.deps.health);
+            fail_role(
+                role.as_str(),
+                reason,
+                &self.deps.runtime.metrics,
+                &self.deps.runtime.health,
+            );
         }
     }
 
@@ -116,6 +123,7 @@ impl HandlerPool {
             let _stopping = slot.address.try_send(Stop);
         }
         self.deps
+            .runtime
             .metrics
             .handler_actors
             .with_label_values(&[self.role.name().as_str()])
@@ -129,7 +137,7 @@ fn start_handler(
     deps: Arc<HandlerDeps>,
     index: usize,
 ) -> Addr<EventHandler> {
-    let max_in_flight = deps.tuning.handler_in_flight;
+    let max_in_flight = deps.runtime.tuning.handler_in_flight;
     EventHandler::start_in_arbiter(arbiter, move |_ctx| {
         EventHandler::new(role, deps, index, max_in_flight)
     })

@@ -11,6 +11,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::retention::RetentionSettings;
 use crate::metrics::Metrics;
+use crate::runtime::Runtime;
 use crate::store::{leases, retention};
 
 pub const RETENTION_LEASE: &str = "retention";
@@ -28,17 +29,12 @@ pub struct RetentionTask {
 }
 
 impl RetentionTask {
-    pub fn new(
-        db: DatabaseConnection,
-        settings: RetentionSettings,
-        holder: String,
-        metrics: Metrics,
-    ) -> Self {
+    pub fn new(runtime: &Runtime, settings: RetentionSettings, holder: String) -> Self {
         Self {
-            db,
+            db: runtime.db.clone(),
             settings,
             holder,
-            metrics,
+            metrics: runtime.metrics.clone(),
             busy: false,
         }
     }

@@ -20,6 +20,7 @@ use crate::envelope::Envelope;
 use crate::metrics::Metrics;
 use crate::model::{event_types, topics, ExceptionStatus};
 use crate::roles::DERIVED_ID_NAMESPACE;
+use crate::runtime::Runtime;
 use crate::store::leases;
 use crate::store::sla::{self, Candidate};
 
@@ -60,19 +61,12 @@ pub struct CheckReport {
 }
 
 impl SlaMonitor {
-    pub fn new(
-        db: DatabaseConnection,
-        bus: Arc<dyn Bus>,
-        clock: Arc<dyn Clock>,
-        metrics: Metrics,
-        holder: String,
-        settings: SlaSettings,
-    ) -> Self {
+    pub fn new(runtime: &Runtime, holder: String, settings: SlaSettings) -> Self {
         Self {
-            db,
-            bus,
-            clock,
-            metrics,
+            db: runtime.db.clone(),
+            bus: runtime.bus.clone(),
+            clock: runtime.clock.clone(),
+            metrics: runtime.metrics.clone(),
             holder,
             settings,
             busy: false,

@@ -13,6 +13,7 @@ use sea_orm::DatabaseConnection;
 use crate::bus::{outbox, Bus};
 use crate::config::kafka::SweeperSettings;
 use crate::metrics::Metrics;
+use crate::runtime::Runtime;
 use crate::store::leases;
 
 pub const SWEEPER_LEASE: &str = "outbox-sweeper";
@@ -75,19 +76,13 @@ pub struct OutboxSweeper {
 pub struct StopSweeping;
 
 impl OutboxSweeper {
-    pub fn new(
-        db: DatabaseConnection,
-        bus: Arc<dyn Bus>,
-        holder: String,
-        settings: SweeperSettings,
-        metrics: Metrics,
-    ) -> Self {
+    pub fn new(runtime: &Runtime, holder: String, settings: SweeperSettings) -> Self {
         Self {
-            db,
-            bus,
+            db: runtime.db.clone(),
+            bus: runtime.bus.clone(),
             holder,
             settings,
-            metrics,
+            metrics: runtime.metrics.clone(),
             lease: HeldLease::default(),
             busy: false,
         }

@@ -25,13 +25,14 @@ pub async fn wait_until_assigned(
     let deadline = Instant::now() + timeout;
     loop {
         let assigned = roles.iter().all(|role| {
-            app.metrics
+            app.runtime
+                .metrics
                 .assigned_partitions
                 .with_label_values(&[role.as_str()])
                 .get()
                 > 0
         });
-        if assigned && app.health.readiness().ok {
+        if assigned && app.runtime.health.readiness().ok {
             return Ok(());
         }
         if Instant::now() > deadline {
@@ -85,7 +86,7 @@ pub async fn ingest(
                     .map_err(anyhow::Error::msg)?,
             );
         }
-        ingest::append(&app.db, app.bus.as_ref(), envelopes).await?;
+        ingest::append(&app.runtime.db, app.runtime.bus.as_ref(), envelopes).await?;
         index += count;
         if options.rate > 0.0 {
             let due = Duration::from_secs_f64(index as f64 / options.rate);
@@ -100,8 +101,9 @@ pub async fn ingest(
 async fn count(app: &App, sql: &str, run_id: &str) -> anyhow::Result<i64> {
     let pattern = format!("bench-{run_id}-%");
     let row = app
+        .runtime
         .db
-        .query_one_raw(statement(&app.db, sql, vec![pattern.into()]))
+        .query_one_raw(statement(&app.runtime.db, sql, vec![pattern.into()]))
         .await?;
     Ok(row
         .map(|row| row.try_get::<i64>("", "n"))
@@ -166,8 +168,9 @@ pub async fn measure(app: &App, run_id: &str, stage: Stage) -> anyhow::Result<Me
     };
     let pattern = format!("bench-{run_id}-%");
     let rows = app
+        .runtime
         .db
-        .query_all_raw(statement(&app.db, &end_sql, vec![pattern.into()]))
+        .query_all_raw(statement(&app.runtime.db, &end_sql, vec![pattern.into()]))
         .await?;
     let mut latencies_ms = Vec::with_capacity(rows.len());
     for row in rows {

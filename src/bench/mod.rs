@@ -145,7 +145,7 @@ pub async fn run(
     .await;
     let seconds = started.elapsed().as_secs_f64();
     let cpu_seconds = measure::cpu_seconds().unwrap_or(0.0) - cpu_before;
-    let commits = &app.metrics.group_commit_events;
+    let commits = &app.runtime.metrics.group_commit_events;
     let events_per_commit = commits.get_sample_sum() / (commits.get_sample_count().max(1) as f64);
     let measured = match outcome {
         Ok(()) => load::measure(&app, &run_id, options.stage).await,

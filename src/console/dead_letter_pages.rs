@@ -35,7 +35,7 @@ pub async fn list(request: HttpRequest, state: web::Data<HttpState>) -> HttpResp
             return refusal_page(&session, body);
         }
     };
-    let found = match dead_letter_listing::list(&state.db, &filter, before, limit).await {
+    let found = match dead_letter_listing::list(&state.runtime.db, &filter, before, limit).await {
         Ok(found) => found,
         Err(error) => return unavailable(Some(&session), error),
     };
@@ -69,7 +69,7 @@ pub async fn show(
         Ok(session) => session,
         Err(refused) => return refused,
     };
-    let letter = match replay::show(&state.db, path.into_inner()).await {
+    let letter = match replay::show(&state.runtime.db, path.into_inner()).await {
         Ok(Some(letter)) => letter,
         Ok(None) => {
             return refusal(
@@ -137,12 +137,12 @@ pub async fn act(
     if let Err(refused) = submitted::<NoFields>(&request, payload, &state, &session).await {
         return refused;
     }
-    let now = state.clock.now();
+    let now = state.runtime.clock.now();
     let done = match action.as_str() {
-        "replay" => replay_dead_letter(&state.db, state.bus.as_ref(), id, now)
+        "replay" => replay_dead_letter(&state.runtime.db, state.runtime.bus.as_ref(), id, now)
             .await
             .map(|_| ()),
-        "discard" => replay::discard(&state.db, id, now).await,
+        "discard" => replay::discard(&state.runtime.db, id, now).await,
         _ => return refusal(StatusCode::NOT_FOUND, Some(&session), "No such action."),
     };
     match done {
@@ -205,16 +205,16 @@ pub async fn bulk(
         }
     };
     if !confirmed {
-        return match dead_letter_bulk::count(&state.db, &filter).await {
+        return match dead_letter_bulk::count(&state.runtime.db, &filter).await {
             Ok(count) => confirmation(&session, &fields, &action, count),
             Err(error) => unavailable(Some(&session), error),
         };
     }
-    let now = state.clock.now();
+    let now = state.runtime.clock.now();
     let done = if action == "replay" {
-        dead_letter_bulk::replay(&state.db, state.bus.as_ref(), &filter, now).await
+        dead_letter_bulk::replay(&state.runtime.db, state.runtime.bus.as_ref(), &filter, now).await
     } else {
-        dead_letter_bulk::discard(&state.db, &filter, now).await
+        dead_letter_bulk::discard(&state.runtime.db, &filter, now).await
     };
     let (count, problem) = match done {
         Ok(count) => (count, None),

@@ -42,7 +42,7 @@ pub async fn show(
     if !visible_to(&session, &tenant_id) {
         return not_found(&session);
     }
-    let db = &state.db;
+    let db = &state.runtime.db;
     let read = async {
         let exception = exceptions::find(db, &tenant_id, &exception_id).await?;
         let events = timeline::of_exception(db, &tenant_id, &exception_id, TIMELINE_LIMIT).await?;
@@ -145,9 +145,9 @@ pub async fn complete_step(
     };
     let here = exception_path(&completion.tenant_id, &completion.exception_id);
     match request_completion(
-        &state.db,
-        state.bus.as_ref(),
-        state.clock.now(),
+        &state.runtime.db,
+        state.runtime.bus.as_ref(),
+        state.runtime.clock.now(),
         &completion,
     )
     .await

@@ -37,7 +37,7 @@ pub async fn list(request: HttpRequest, state: web::Data<HttpState>) -> HttpResp
         }
     };
     let page_of = exception_listing::list(
-        &state.db,
+        &state.runtime.db,
         &listing.scope,
         &listing.filter,
         &listing.order,
@@ -133,7 +133,7 @@ fn filter_form(session: &Session, state: &HttpState, pairs: &[(String, String)])
     let value = |name: &str| query_value(pairs, name);
     let statuses = ExceptionStatus::ALL.map(ExceptionStatus::as_str);
     let severities = Severity::ALL.map(Severity::as_str);
-    let tenants: Vec<&str> = state.packs.tenant_ids().collect();
+    let tenants: Vec<&str> = state.runtime.packs.tenant_ids().collect();
     html! {
         form.filters method="get" action="/ui/exceptions" id="exception-filters" {
             @if session.is_operator() {

@@ -14,7 +14,7 @@ use crate::http::HttpState;
 
 /// Every registered process, by instance id.
 pub async fn processes(state: &HttpState) -> Result<Vec<WorkerView>, DbErr> {
-    crate::fleet::processes(&state.db).await
+    crate::fleet::processes(&state.runtime.db).await
 }
 
 /// One role across the fleet.

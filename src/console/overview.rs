@@ -45,9 +45,10 @@ pub async fn panel(request: HttpRequest, state: web::Data<HttpState>) -> HttpRes
 }
 
 async fn panel_markup(session: &Session, state: &HttpState) -> Result<Markup, sea_orm::DbErr> {
-    let counts = exception_counts::count(&state.db, session.tenant_id()).await?;
+    let counts = exception_counts::count(&state.runtime.db, session.tenant_id()).await?;
     let (dead_letters, roles) = if session.is_operator() {
-        let waiting = dead_letter_bulk::count(&state.db, &DeadLetterFilter::default()).await?;
+        let waiting =
+            dead_letter_bulk::count(&state.runtime.db, &DeadLetterFilter::default()).await?;
         (Some(waiting), Some(by_role(&processes(state).await?)))
     } else {
         (None, None)

@@ -14,7 +14,7 @@ use sea_orm::DbErr;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::http::auth::{allowed_here, Caller};
+use crate::http::auth::Caller;
 use crate::http::HttpState;
 use crate::store::console_sessions;
 
@@ -63,14 +63,16 @@ pub async fn current(request: &HttpRequest, state: &HttpState) -> Result<Option<
         return Ok(None);
     };
     let id_sha256 = digest_hex(cookie.value());
-    let Some(row) = console_sessions::find_live(&state.db, &id_sha256, state.clock.now()).await?
+    let Some(row) =
+        console_sessions::find_live(&state.runtime.db, &id_sha256, state.runtime.clock.now())
+            .await?
     else {
         return Ok(None);
     };
     let caller = match row.tenant_id {
         Some(tenant_id) => {
-            let served =
-                state.packs.tenant(&tenant_id).is_some() && allowed_here(state, &tenant_id);
+            let served = state.runtime.packs.tenant(&tenant_id).is_some()
+                && state.runtime.serves_tenant(&tenant_id);
             if !served {
                 return Ok(None);
             }
@@ -92,12 +94,12 @@ pub async fn start(
     state: &HttpState,
     caller: &Caller,
 ) -> Result<Cookie<'static>, DbErr> {
-    let now = state.clock.now();
+    let now = state.runtime.clock.now();
     // Expired sessions go at sign-in, the one moment a row is added.
-    console_sessions::delete_expired(&state.db, now).await?;
+    console_sessions::delete_expired(&state.runtime.db, now).await?;
     let secret = random_token();
     console_sessions::create(
-        &state.db,
+        &state.runtime.db,
         entity::console_sessions::Model {
             id_sha256: digest_hex(&secret),
             tenant_id: caller.tenant_id().map(str::to_owned),
@@ -118,7 +120,7 @@ pub async fn end(
     state: &HttpState,
     session: &Session,
 ) -> Result<Cookie<'static>, DbErr> {
-    console_sessions::delete(&state.db, &session.id_sha256).await?;
+    console_sessions::delete(&state.runtime.db, &session.id_sha256).await?;
     let mut cookie = base_cookie(request, String::new());
     cookie.make_removal();
     Ok(cookie)

@@ -80,7 +80,7 @@ impl EventHandler {
         let deps = self.deps.clone();
         let work = async move {
             let handled = process(role.as_ref(), &deps, &queued.process.0, &slot_name).await;
-            deps.health.handler_idle(&slot_name);
+            deps.runtime.health.handler_idle(&slot_name);
             (handled, queued.answer)
         };
         ctx.spawn(

@@ -29,25 +29,29 @@ pub async fn run(
             .before_effect(role.name(), envelope)
             .map_err(|fault| AttemptFailure::transient(fault.0))?;
     }
-    let tenant = deps.packs.tenant(&envelope.tenant_id).ok_or_else(|| {
-        AttemptFailure::permanent(format!(
-            "tenant violation: unknown tenant '{}'",
-            envelope.tenant_id
-        ))
-    })?;
-    if !deps.tenant_allowlist.is_empty() && !deps.tenant_allowlist.contains(&envelope.tenant_id) {
+    let tenant = deps
+        .runtime
+        .packs
+        .tenant(&envelope.tenant_id)
+        .ok_or_else(|| {
+            AttemptFailure::permanent(format!(
+                "tenant violation: unknown tenant '{}'",
+                envelope.tenant_id
+            ))
+        })?;
+    if !deps.runtime.serves_tenant(&envelope.tenant_id) {
         return Err(AttemptFailure::permanent(format!(
             "tenant violation: tenant '{}' is not served by this deployment (TENANT_ALLOWLIST)",
             envelope.tenant_id
         )));
     }
-    let domain = deps.packs.domain_of(tenant);
+    let domain = deps.runtime.packs.domain_of(tenant);
     let prepare = PrepareContext {
         event: envelope,
-        db: &deps.db,
+        db: &deps.runtime.db,
         tenant,
         domain,
-        clock: deps.clock.as_ref(),
+        clock: deps.runtime.clock.as_ref(),
         tools: &deps.tools,
     };
     let prepared = role.prepare(&prepare).await?;
@@ -109,10 +113,10 @@ async fn effects(
     let mut ctx = RoleContext::new(
         envelope,
         txn,
-        &deps.packs,
+        &deps.runtime.packs,
         tenant,
         domain,
-        deps.clock.as_ref(),
+        deps.runtime.clock.as_ref(),
         role_name,
     );
     ctx.prepared = prepared;

@@ -13,21 +13,16 @@ use std::time::Instant;
 
 use actix::prelude::*;
 use futures::FutureExt;
-use sea_orm::DatabaseConnection;
 use tracing::Instrument;
 
 pub use self::actor::{EventHandler, Stop};
 use self::attempt::AttemptOutcome;
 use self::failure::{backoff, AttemptFailure, ErrorClass};
-use crate::bus::{write_and_emit, Bus, Delivery, Record};
-use crate::clock::Clock;
-use crate::config::TuningSettings;
+use crate::bus::{write_and_emit, Delivery, Record};
 use crate::envelope::Envelope;
-use crate::health::Health;
-use crate::metrics::Metrics;
 use crate::model::RoleName;
-use crate::packs::Packs;
 use crate::roles::Role;
+use crate::runtime::Runtime;
 use crate::store::dead_letters::{self, DeadLetter};
 use crate::tools::ToolRunner;
 
@@ -55,22 +50,14 @@ impl From<&str> for InjectedFault {
     }
 }
 
-/// What every handler shares.
+/// What every handler holds: the process's runtime context and what only handlers use.
 pub struct HandlerDeps {
-    pub db: DatabaseConnection,
-    pub bus: Arc<dyn Bus>,
-    pub packs: Arc<Packs>,
-    pub clock: Arc<dyn Clock>,
-    pub metrics: Metrics,
-    pub health: Health,
-    pub tuning: TuningSettings,
+    pub runtime: Runtime,
     pub allow_future_schema: bool,
     pub faults: Option<Arc<dyn FaultHook>>,
     pub tools: ToolRunner,
     /// Where attempts share database transactions.
     pub group_commit: Arc<group_commit::GroupCommit>,
-    /// Tenants this deployment serves; empty = every tenant of the packs.
-    pub tenant_allowlist: std::collections::BTreeSet<String>,
 }
 
 /// How one record ended.
@@ -166,10 +153,10 @@ async fn process_decoded(
     loop {
         attempts += 1;
         // Liveness watches one attempt at a time: waiting out a backoff is not being stuck.
-        deps.health.handler_busy(name);
+        deps.runtime.health.handler_busy(name);
         let failure = match attempt_isolated(role, deps, envelope).await {
             Ok(AttemptOutcome::Processed(appended)) => {
-                let delivery = deps.bus.deliver(appended).await;
+                let delivery = deps.runtime.bus.deliver(appended).await;
                 let outcome = Outcome::Processed;
                 finish(deps, role_name, envelope, outcome, started);
                 return Handled::new(outcome, delivery);
@@ -180,6 +167,7 @@ async fn process_decoded(
                 );
                 // A crash may have come between its commit and the publish of what it emitted.
                 match deps
+                    .runtime
                     .bus
                     .deliver_unpublished(&envelope.partition_key())
                     .await
@@ -199,20 +187,21 @@ async fn process_decoded(
             ErrorClass::Infrastructure => false,
             ErrorClass::Transient => {
                 counted += 1;
-                counted >= deps.tuning.max_attempts
+                counted >= deps.runtime.tuning.max_attempts
             }
         };
         if give_up {
             return dead_letter(role_name, deps, record, Some(envelope), failure, attempts).await;
         }
-        deps.metrics
+        deps.runtime
+            .metrics
             .retries
             .with_label_values(&[role_name.as_str(), failure.class.as_str()])
             .inc();
-        let delay = backoff(&deps.tuning, attempts);
+        let delay = backoff(&deps.runtime.tuning, attempts);
         tracing::warn!(attempt = attempts, class = failure.class.as_str(), reason = %failure.reason,
             retry_in_ms = delay.as_millis() as u64, "Handler attempt failed; retrying.");
-        deps.health.handler_idle(name);
+        deps.runtime.health.handler_idle(name);
         actix_rt::time::sleep(delay).await;
     }
 }
@@ -225,10 +214,11 @@ async fn attempt_isolated(
 ) -> Result<AttemptOutcome, AttemptFailure> {
     let started = Instant::now();
     let attempt = AssertUnwindSafe(attempt::run(role, deps, envelope)).catch_unwind();
-    match actix_rt::time::timeout(deps.tuning.handler_timeout, attempt).await {
+    match actix_rt::time::timeout(deps.runtime.tuning.handler_timeout, attempt).await {
         Ok(Ok(result)) => result,
         Ok(Err(panic)) => {
-            deps.metrics
+            deps.runtime
+                .metrics
                 .handler_panics
                 .with_label_values(&[role.name().as_str()])
                 .inc();
@@ -246,8 +236,8 @@ async fn attempt_isolated(
             // Waiting for an unreachable database (a connection that never comes) is an
             // outage, not a failure of this event, also when the database came back just as
             // the attempt ran out of time.
-            let outage = deps.health.database_unreachable_since(started)
-                || !crate::store::database::ping(&deps.db).await;
+            let outage = deps.runtime.health.database_unreachable_since(started)
+                || !crate::store::database::ping(&deps.runtime.db).await;
             let class = if outage {
                 ErrorClass::Infrastructure
             } else {
@@ -255,7 +245,7 @@ async fn attempt_isolated(
             };
             let reason = format!(
                 "attempt timed out after {}s",
-                deps.tuning.handler_timeout.as_secs()
+                deps.runtime.tuning.handler_timeout.as_secs()
             );
             Err(AttemptFailure::new(class, reason))
         }
@@ -270,13 +260,16 @@ fn finish(
     started: Instant,
 ) {
     let event_type = envelope.event_type.as_str();
-    deps.metrics
+    deps.runtime
+        .metrics
         .events_processed
         .with_label_values(&[role.as_str(), event_type, outcome.as_str()])
         .inc();
-    deps.metrics
+    deps.runtime
+        .metrics
         .tenant_event(role.as_str(), Some(&envelope.tenant_id), outcome.as_str());
-    deps.metrics
+    deps.runtime
+        .metrics
         .processing_seconds
         .with_label_values(&[role.as_str()])
         .observe(started.elapsed().as_secs_f64());
@@ -310,22 +303,23 @@ async fn dead_letter(
     let mut tries = 0;
     let delivery = loop {
         tries += 1;
-        let recorded = write_and_emit(&deps.db, deps.bus.as_ref(), async |txn| {
-            let rows = dead_letters::record(txn, &letter, deps.clock.now()).await?;
+        let recorded = write_and_emit(&deps.runtime.db, deps.runtime.bus.as_ref(), async |txn| {
+            let rows = dead_letters::record(txn, &letter, deps.runtime.clock.now()).await?;
             Ok::<_, sea_orm::DbErr>(((), rows))
         })
         .await;
         match recorded {
             Ok(((), delivery)) => break delivery,
             Err(error) => {
-                let delay = backoff(&deps.tuning, tries);
+                let delay = backoff(&deps.runtime.tuning, tries);
                 tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "Failed to record a dead letter; retrying.");
                 actix_rt::time::sleep(delay).await;
             }
         }
     };
     tracing::warn!(reason = %failure.reason, class = failure.class.as_str(), attempts, "Message dead-lettered.");
-    deps.metrics
+    deps.runtime
+        .metrics
         .dead_letters
         .with_label_values(&[role.as_str(), failure.class.as_str()])
         .inc();
@@ -333,12 +327,14 @@ async fn dead_letter(
     let event_type = envelope
         .filter(|_| failure.class != ErrorClass::Permanent)
         .map_or("rejected", |envelope| envelope.event_type.as_str());
-    deps.metrics
+    deps.runtime
+        .metrics
         .events_processed
         .with_label_values(&[role.as_str(), event_type, Outcome::DeadLettered.as_str()])
         .inc();
     let tenant = envelope.map(|envelope| envelope.tenant_id.as_str());
-    deps.metrics
+    deps.runtime
+        .metrics
         .tenant_event(role.as_str(), tenant, Outcome::DeadLettered.as_str());
     Handled::new(Outcome::DeadLettered, delivery)
 }

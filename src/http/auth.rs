@@ -77,18 +77,13 @@ fn caller_of(request: &HttpRequest, state: &HttpState) -> Option<Caller> {
 
 /// The caller `key` names, if any: a tenant this deployment serves, or the operator.
 pub(crate) fn caller_for_key(key: &str, state: &HttpState) -> Option<Caller> {
-    if let Some(tenant) = state.packs.tenant_for_api_key(key) {
-        let served = allowed_here(state, &tenant.tenant_id);
+    if let Some(tenant) = state.runtime.packs.tenant_for_api_key(key) {
+        let served = state.runtime.serves_tenant(&tenant.tenant_id);
         return served.then(|| Caller::Tenant(tenant.tenant_id.clone()));
     }
     let expected = state.operator_key_sha256?;
     let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
     bool::from(digest.ct_eq(&expected)).then_some(Caller::Operator)
-}
-
-/// Whether TENANT_ALLOWLIST lets this deployment serve `tenant_id` (empty: every tenant).
-pub(crate) fn allowed_here(state: &HttpState, tenant_id: &str) -> bool {
-    state.tenant_allowlist.is_empty() || state.tenant_allowlist.contains(tenant_id)
 }
 
 fn presented_key(request: &HttpRequest) -> Option<&str> {

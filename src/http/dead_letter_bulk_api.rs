@@ -157,17 +157,18 @@ async fn act(
         Err(refused) => return refused.error_response(),
     };
     if dry_run {
-        return match dead_letter_bulk::count(&state.db, &filter).await {
+        return match dead_letter_bulk::count(&state.runtime.db, &filter).await {
             Ok(count) => answer(action, true, count),
             Err(error) => unavailable(error),
         };
     }
-    let now = state.clock.now();
+    let now = state.runtime.clock.now();
     let done = match action {
         Action::Replay => {
-            dead_letter_bulk::replay(&state.db, state.bus.as_ref(), &filter, now).await
+            dead_letter_bulk::replay(&state.runtime.db, state.runtime.bus.as_ref(), &filter, now)
+                .await
         }
-        Action::Discard => dead_letter_bulk::discard(&state.db, &filter, now).await,
+        Action::Discard => dead_letter_bulk::discard(&state.runtime.db, &filter, now).await,
     };
     match done {
         Ok(count) => {

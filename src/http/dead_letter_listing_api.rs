@@ -113,7 +113,7 @@ pub async fn list(
         Ok(listing) => listing,
         Err(refused) => return refused.error_response(),
     };
-    match dead_letter_listing::list(&state.db, &filter, before, limit).await {
+    match dead_letter_listing::list(&state.runtime.db, &filter, before, limit).await {
         Ok(page) => HttpResponse::Ok().json(DeadLetterPage {
             dead_letters: page.letters,
             next_cursor: page.next.map(cursor_below),

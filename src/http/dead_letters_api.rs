@@ -66,7 +66,7 @@ pub async fn show(
     if let Some(refused) = refuse_unless_operator(&caller, &state) {
         return refused;
     }
-    match replay_store::show(&state.db, path.into_inner()).await {
+    match replay_store::show(&state.runtime.db, path.into_inner()).await {
         Ok(Some(letter)) => HttpResponse::Ok().json(DeadLetterRecord::from(letter)),
         Ok(None) => not_found(),
         Err(error) => unavailable(error),
@@ -96,7 +96,14 @@ pub async fn replay(
         return refused;
     }
     let id = path.into_inner();
-    match replay_dead_letter(&state.db, state.bus.as_ref(), id, state.clock.now()).await {
+    match replay_dead_letter(
+        &state.runtime.db,
+        state.runtime.bus.as_ref(),
+        id,
+        state.runtime.clock.now(),
+    )
+    .await
+    {
         Ok(_) => HttpResponse::Accepted().json(Replayed { replayed: id }),
         Err(ReplayError::NotFound(_)) => not_found(),
         Err(error @ ReplayError::NotPending { .. }) => {

@@ -159,7 +159,7 @@ pub async fn list(
         Err(refused) => return refused.response(),
     };
     let page = exception_listing::list(
-        &state.db,
+        &state.runtime.db,
         &listing.scope,
         &listing.filter,
         &listing.order,
@@ -206,11 +206,11 @@ fn scope_of(caller: &Caller, params: &Params, state: &HttpState) -> Result<Scope
         },
         Caller::Operator => match named {
             None => Ok(Scope::AllTenants),
-            Some(tenant) if state.packs.tenant(tenant).is_some() => {
+            Some(tenant) if state.runtime.packs.tenant(tenant).is_some() => {
                 Ok(Scope::Tenant(tenant.to_owned()))
             }
             Some(tenant) => {
-                let known: Vec<&str> = state.packs.tenant_ids().collect();
+                let known: Vec<&str> = state.runtime.packs.tenant_ids().collect();
                 Err(ParamError::invalid("tenant", tenant, known.join(", ")).into())
             }
         },

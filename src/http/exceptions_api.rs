@@ -110,7 +110,7 @@ pub enum ExceptionView {
 fn tenant_pack<'s>(caller: &Caller, state: &'s HttpState) -> Option<&'s crate::packs::TenantPack> {
     caller
         .tenant_id()
-        .and_then(|tenant_id| state.packs.tenant(tenant_id))
+        .and_then(|tenant_id| state.runtime.packs.tenant(tenant_id))
 }
 
 /// Ingest one raw exception for the key's tenant: durable once answered 202.
@@ -148,23 +148,37 @@ pub async fn submit(
     };
     let envelope = match ingest::prepare(
         &tenant.tenant_id,
-        state.packs.pii_keys(tenant),
+        state.runtime.packs.pii_keys(tenant),
         &body,
-        state.clock.now(),
+        state.runtime.clock.now(),
     ) {
         Ok(envelope) => envelope,
         Err(reason) => return ErrorBody::answer(StatusCode::BAD_REQUEST, reason.to_string()),
     };
-    match ingest::append(&state.db, state.bus.as_ref(), vec![envelope]).await {
+    match ingest::append(
+        &state.runtime.db,
+        state.runtime.bus.as_ref(),
+        vec![envelope],
+    )
+    .await
+    {
         // Durable once appended; the delivery completes on its own.
         Ok((mut accepted, _delivery)) => {
-            state.metrics.ingested.with_label_values(&["api"]).inc();
+            state
+                .runtime
+                .metrics
+                .ingested
+                .with_label_values(&["api"])
+                .inc();
             HttpResponse::Accepted().json(accepted.pop())
         }
         Err(error) => {
             tracing::warn!(%error, "Failed to append an ingested exception.");
             let reason = if crate::store::database::is_storage_failure(&error) {
-                state.health.set_storage_problem(Some(error.to_string()));
+                state
+                    .runtime
+                    .health
+                    .set_storage_problem(Some(error.to_string()));
                 "the exception could not be stored: the database takes no writes (storage full); retry"
             } else {
                 "the exception could not be stored; retry"
@@ -198,10 +212,15 @@ pub async fn show(
         return forbidden(NEEDS_TENANT);
     };
     let exception_id = path.into_inner();
-    let found = exceptions::find(&state.db, &tenant.tenant_id, &exception_id).await;
-    let events =
-        timeline::of_exception(&state.db, &tenant.tenant_id, &exception_id, TIMELINE_LIMIT).await;
-    let run = steps::of_exception(&state.db, &tenant.tenant_id, &exception_id)
+    let found = exceptions::find(&state.runtime.db, &tenant.tenant_id, &exception_id).await;
+    let events = timeline::of_exception(
+        &state.runtime.db,
+        &tenant.tenant_id,
+        &exception_id,
+        TIMELINE_LIMIT,
+    )
+    .await;
+    let run = steps::of_exception(&state.runtime.db, &tenant.tenant_id, &exception_id)
         .await
         .unwrap_or_default();
     match (found, events) {

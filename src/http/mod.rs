@@ -23,33 +23,20 @@ mod unrouted;
 mod workers_api;
 
 use std::net::TcpListener;
-use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
-use sea_orm::DatabaseConnection;
 use utoipa_actix_web::AppExt;
 
 pub use self::body::BodyGate;
-use crate::bus::Bus;
-use crate::clock::Clock;
 use crate::config::HttpSettings;
-use crate::health::Health;
-use crate::metrics::Metrics;
-use crate::packs::Packs;
+use crate::runtime::Runtime;
 
-/// What the handlers share.
+/// What the routes hold: the process's runtime context and what only the HTTP side uses.
 #[derive(Clone)]
 pub struct HttpState {
-    pub db: DatabaseConnection,
-    pub bus: Arc<dyn Bus>,
-    pub packs: Arc<Packs>,
-    pub clock: Arc<dyn Clock>,
-    pub metrics: Metrics,
-    pub health: Health,
-    /// Tenants this deployment serves; empty = every tenant of the packs.
-    pub tenant_allowlist: std::collections::BTreeSet<String>,
+    pub runtime: Runtime,
     /// SHA-256 of the operator key; None disables the operator API.
     pub operator_key_sha256: Option<[u8; 32]>,
     /// Bounds on the request bodies read at once.
@@ -64,8 +51,8 @@ pub fn serve(
     settings: &HttpSettings,
 ) -> std::io::Result<Server> {
     let probe_state = web::Data::new(probes::ProbeState {
-        health: state.health.clone(),
-        metrics: state.metrics.clone(),
+        health: state.runtime.health.clone(),
+        metrics: state.runtime.metrics.clone(),
     });
     let state = web::Data::new(state);
     let document = openapi::document();

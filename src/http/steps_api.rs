@@ -109,9 +109,9 @@ pub async fn complete(
         comment: completion.comment,
     };
     match request_completion(
-        &state.db,
-        state.bus.as_ref(),
-        state.clock.now(),
+        &state.runtime.db,
+        state.runtime.bus.as_ref(),
+        state.runtime.clock.now(),
         &completion,
     )
     .await

@@ -35,7 +35,7 @@ pub async fn list(
     if let Err(refused) = Params::from_query(request.query_string(), &[]) {
         return refused.error_response();
     }
-    match processes(&state.db).await {
+    match processes(&state.runtime.db).await {
         Ok(workers) => HttpResponse::Ok().json(WorkerList { workers }),
         Err(error) => {
             tracing::warn!(%error, "Listing the workers failed.");

@@ -27,6 +27,7 @@ use crate::metrics::Metrics;
 use crate::model::RoleName;
 use crate::offsets::Watermark;
 use crate::pool::HandlerPool;
+use crate::runtime::Runtime;
 
 /// How long one fetch waits for records before the loop ticks again.
 const FETCH_WAIT: Duration = Duration::from_millis(500);
@@ -123,10 +124,9 @@ impl PartitionWorker {
             stopped: parent,
             cap_tripped,
         }: PartitionParent,
-        metrics: Metrics,
-        health: Health,
-        tuning: TuningSettings,
+        runtime: &Runtime,
     ) -> Self {
+        let tuning = &runtime.tuning;
         let tp = source.topic_partition().clone();
         Self {
             loop_name: format!("{role} {tp}"),
@@ -144,9 +144,9 @@ impl PartitionWorker {
             dispatched: 0,
             dlq_cap: DeadLetterCap::new(tuning.dlq_cap_window, tuning.dlq_cap_ratio),
             stopped_by_cap: false,
-            metrics,
-            health,
-            tuning,
+            metrics: runtime.metrics.clone(),
+            health: runtime.health.clone(),
+            tuning: tuning.clone(),
             watermark: None,
             committed: 0,
             last_end: None,

@@ -138,7 +138,7 @@ impl Setup {
         let app = TestApp::start(settings, config_dir, options).await;
         if !joining.is_empty() {
             let what = format!("{} had partitions", joining.join(", "));
-            let assigned = &app.app.metrics.assigned_partitions;
+            let assigned = &app.app.runtime.metrics.assigned_partitions;
             wait_for(&what, KAFKA_JOIN_LIMIT, async || {
                 joining.retain(|role| assigned.with_label_values(&[role]).get() == 0);
                 joining.is_empty()
@@ -176,7 +176,7 @@ impl TestApp {
             .expect("Failed to build the app");
         TestApp {
             address: format!("http://127.0.0.1:{}", app.http_port),
-            db: app.db.clone(),
+            db: app.runtime.db.clone(),
             client: reqwest::Client::new(),
             app,
         }
@@ -252,9 +252,10 @@ impl TestApp {
                 .expect("Failed to prepare an exception")
             })
             .collect();
-        let (accepted, delivery) = ingest::append(&self.db, self.app.bus.as_ref(), envelopes)
-            .await
-            .expect("Failed to append exceptions");
+        let (accepted, delivery) =
+            ingest::append(&self.db, self.app.runtime.bus.as_ref(), envelopes)
+                .await
+                .expect("Failed to append exceptions");
         delivery.wait().await;
         accepted
     }
@@ -262,7 +263,7 @@ impl TestApp {
     /// Sum of the series of `name` (without the `exception_worker_` prefix) whose labels
     /// include every pair of `labels`.
     pub fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
-        metric_sum(&self.app.metrics.render(), name, labels)
+        metric_sum(&self.app.runtime.metrics.render(), name, labels)
     }
 
     /// Waits until `role` has processed `expected` events in the database.

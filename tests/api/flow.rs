@@ -185,7 +185,7 @@ pub async fn inject(
     );
     let event_id = envelope.event_id.to_string();
     let row = LogRow::from(&OutgoingEvent { topic, envelope });
-    let ((), delivery) = write_and_emit(&app.db, app.app.bus.as_ref(), async |_txn| {
+    let ((), delivery) = write_and_emit(&app.db, app.app.runtime.bus.as_ref(), async |_txn| {
         Ok::<_, sea_orm::DbErr>(((), vec![row]))
     })
     .await

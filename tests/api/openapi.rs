@@ -144,7 +144,11 @@ async fn the_document_describes_every_route_and_the_key_each_needs() {
             };
             let status = send(&app, method, path, Some(key)).await.status();
             let labels = [("route", path.as_str()), ("method", method.as_str())];
-            let matched = metric_sum(&app.app.metrics.render(), "http_requests_total", &labels);
+            let matched = metric_sum(
+                &app.app.runtime.metrics.render(),
+                "http_requests_total",
+                &labels,
+            );
             assert!(
                 matched >= 1.0,
                 "{method} {path} ({status}) was not routed as {path}"

@@ -45,7 +45,7 @@ async fn ingest_unreadable(app: &TestApp, n: u64) {
         topic: topics::INGESTED,
         envelope,
     });
-    let ((), delivery) = write_and_emit(&app.db, app.app.bus.as_ref(), async |_txn| {
+    let ((), delivery) = write_and_emit(&app.db, app.app.runtime.bus.as_ref(), async |_txn| {
         Ok::<_, sea_orm::DbErr>(((), vec![row]))
     })
     .await

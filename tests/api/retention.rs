@@ -177,7 +177,7 @@ async fn retention_removes_finished_work_and_keeps_claims(backend: Backend) {
         topic: topics::INGESTED,
         envelope: redelivery,
     });
-    write_and_emit(&app.db, app.app.bus.as_ref(), async |_txn| {
+    write_and_emit(&app.db, app.app.runtime.bus.as_ref(), async |_txn| {
         Ok::<_, DbErr>(((), vec![row]))
     })
     .await

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use exception_worker::clock::ManualClock;
 use exception_worker::config::SlaSettings;
 use exception_worker::metrics::Metrics;
+use exception_worker::runtime::Runtime;
 use exception_worker::sla_monitor::{CheckNow, CheckReport, SlaMonitor, StopMonitor};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
@@ -162,15 +163,12 @@ fn start_monitor(app: &TestApp, clock: &Arc<ManualClock>, holder: &str) -> Addr<
         check_interval: Duration::from_secs(INTERVAL_SECS),
         imminent_threshold: 0.8,
     };
-    SlaMonitor::new(
-        app.db.clone(),
-        app.app.bus.clone(),
-        clock.clone(),
-        Metrics::new().expect("metrics"),
-        holder.to_owned(),
-        settings,
-    )
-    .start()
+    let replica = Runtime {
+        clock: clock.clone(),
+        metrics: Metrics::new().expect("metrics"),
+        ..app.app.runtime.clone()
+    };
+    SlaMonitor::new(&replica, holder.to_owned(), settings).start()
 }
 
 async fn two_monitors_checking_at_once_never_both_emit(backend: Backend) {
