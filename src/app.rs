@@ -25,11 +25,12 @@ use crate::health::Health;
 use crate::heartbeat::ProcessIdentity;
 use crate::http::startup_server::StartupServer;
 use crate::http::{serve, BodyGate, HttpState};
+use crate::maintenance::{MaintenanceChild, MaintenancePlan};
 use crate::metrics::Metrics;
 use crate::model::{topics, RoleName};
 use crate::overseer::{
-    ChildKind, MaintenancePlan, Overseer, RolePlan, Shutdown, ShutdownReport, SlaMonitorAddress,
-    StopChildren,
+    ChildKind, Overseer, RolePlan, Shutdown, ShutdownReport, SlaMonitorAddress, StopChildren,
+    StopMaintenance,
 };
 use crate::packs::Packs;
 use crate::roles::{self, Role};
@@ -65,7 +66,8 @@ pub struct App {
     pub http_port: u16,
     /// What the process's actors and routes share.
     pub runtime: Runtime,
-    /// The SLA monitor, when this process runs the sla_monitor role.
+    /// The SLA monitor started with the process, when it runs the sla_monitor role (after a
+    /// restart, `current_sla_monitor` has the new one).
     pub sla_monitor: Option<Addr<SlaMonitor>>,
     settings: Settings,
     overseer: Addr<Overseer>,
@@ -161,18 +163,18 @@ async fn open_dependencies(
 /// How long one start-up question to the broker may take.
 const BROKER_ASK_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The maintenance actors' settings: the sweeper when the bus publishes through an outbox, and
-/// what the heartbeat says of this process.
-fn maintenance_plan(
-    settings: &Settings,
-    instance: &str,
-    sla_monitor: Option<SlaMonitor>,
-) -> MaintenancePlan {
+/// The maintenance actors' settings: the SLA monitor when sla_monitor is among the roles, the
+/// sweeper when the bus publishes through an outbox, and what the heartbeat says of this
+/// process.
+fn maintenance_plan(settings: &Settings, instance: &str) -> MaintenancePlan {
     MaintenancePlan {
         instance_id: instance.to_owned(),
         sweeper: settings.kafka.as_ref().map(|kafka| kafka.sweeper.clone()),
         retention: settings.retention.clone(),
-        sla_monitor,
+        sla: settings
+            .roles
+            .contains(&RoleName::SlaMonitor)
+            .then(|| settings.sla.clone()),
         identity: ProcessIdentity::of(settings, instance, &host_name()),
     }
 }
@@ -281,11 +283,7 @@ impl App {
                 concurrency: settings.concurrency,
             });
         }
-        let sla_monitor = settings
-            .roles
-            .contains(&RoleName::SlaMonitor)
-            .then(|| SlaMonitor::new(&runtime, instance.clone(), settings.sla.clone()));
-        let maintenance = maintenance_plan(&settings, &instance, sla_monitor);
+        let maintenance = maintenance_plan(&settings, &instance);
         let overseer = Overseer::new(deps, plans, maintenance).start();
         let sla_monitor = overseer
             .send(SlaMonitorAddress)
@@ -322,6 +320,21 @@ impl App {
             .send(StopChildren { role, kind })
             .await
             .unwrap_or(0)
+    }
+
+    /// Stops a maintenance child as a crash drill; the overseer restarts it within a second.
+    /// Answers whether it ran in this process.
+    pub async fn stop_maintenance(&self, child: MaintenanceChild) -> bool {
+        self.overseer
+            .send(StopMaintenance(child))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// The SLA monitor running now (a restarted one has a new address), if this process runs
+    /// it.
+    pub async fn current_sla_monitor(&self) -> Option<Addr<SlaMonitor>> {
+        self.overseer.send(SlaMonitorAddress).await.ok().flatten()
     }
 
     /// Runs until `shutdown` resolves, then drains gracefully.

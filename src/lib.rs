@@ -49,6 +49,7 @@ pub mod http;
 pub mod ingest;
 pub mod ingest_file;
 pub mod invalid;
+pub mod maintenance;
 pub mod memory;
 pub mod metrics;
 pub mod model;

@@ -1,5 +1,6 @@
-//! The root supervisor: per role a handler pool and a role consumer, plus the SLA monitor and
-//! the maintenance actors (outbox sweeper, retention task, heartbeat); on shutdown it drains
+//! The root supervisor: per role a handler pool and a role consumer, plus the maintenance
+//! children (SLA monitor, outbox sweeper, retention task, heartbeat; `maintenance` restarts one
+//! that stopped, against the restart budget); on shutdown it drains
 //! every consumer (stop fetching, finish in-flight work up to the deadline, commit), stops the
 //! maintenance actors (the heartbeat deletes this process's row) and then stops the pools.
 
@@ -9,19 +10,18 @@ use std::time::Duration;
 use actix::prelude::*;
 use futures::future::join_all;
 
-use crate::config::kafka::SweeperSettings;
-use crate::config::retention::RetentionSettings;
 use crate::consumer::{HaltPartitionWorkers, RoleConsumer, StopConsuming};
 use crate::handler::HandlerDeps;
 use crate::handler_threads::HandlerThreads;
-use crate::heartbeat::{Heartbeat, ProcessIdentity, StopHeartbeat};
+use crate::heartbeat::StopHeartbeat;
+use crate::maintenance::{Maintenance, MaintenanceChild, MaintenancePlan};
 use crate::model::RoleName;
 use crate::partition::DrainReport;
 use crate::pool::HandlerPool;
-use crate::retention::RetentionTask;
+use crate::retention::StopRetention;
 use crate::roles::Role;
 use crate::sla_monitor::{SlaMonitor, StopMonitor};
-use crate::sweeper::{OutboxSweeper, StopSweeping};
+use crate::sweeper::StopSweeping;
 
 /// One role's running parts.
 struct RoleRuntime {
@@ -50,28 +50,14 @@ pub struct ShutdownReport {
     pub abandoned_in_flight: usize,
 }
 
-/// How the maintenance actors run: the outbox sweeper (when the bus publishes through an
-/// outbox) and the retention task, each under a lease so one process of the fleet does it; and
-/// this process's heartbeat in `workers`.
-pub struct MaintenancePlan {
-    pub instance_id: String,
-    pub sweeper: Option<SweeperSettings>,
-    pub retention: RetentionSettings,
-    /// When sla_monitor is among the roles.
-    pub sla_monitor: Option<SlaMonitor>,
-    pub identity: ProcessIdentity,
-}
-
 pub struct Overseer {
     deps: Arc<HandlerDeps>,
     threads: Arc<HandlerThreads>,
     plans: Vec<RolePlan>,
     roles: Vec<RoleRuntime>,
     maintenance_plan: Option<MaintenancePlan>,
-    sweeper: Option<Addr<OutboxSweeper>>,
-    retention: Option<Addr<RetentionTask>>,
-    sla_monitor: Option<Addr<SlaMonitor>>,
-    heartbeat: Option<Addr<Heartbeat>>,
+    /// Taken out on shutdown, so supervision restarts nothing after it.
+    maintenance: Option<Maintenance>,
 }
 
 impl Overseer {
@@ -87,39 +73,36 @@ impl Overseer {
             plans,
             roles: Vec::new(),
             maintenance_plan: Some(maintenance_plan),
-            sweeper: None,
-            retention: None,
-            sla_monitor: None,
-            heartbeat: None,
+            maintenance: None,
         }
     }
 
-    fn start_maintenance(&mut self) {
+    fn start_maintenance(&mut self, ctx: &mut Context<Self>) {
         let Some(plan) = self.maintenance_plan.take() else {
             return;
         };
-        if let Some(settings) = plan.sweeper.filter(|_| self.deps.runtime.bus.has_outbox()) {
-            let sweeper =
-                OutboxSweeper::new(&self.deps.runtime, plan.instance_id.clone(), settings);
-            self.sweeper = Some(sweeper.start());
-        }
-        self.sla_monitor = plan.sla_monitor.map(Actor::start);
-        let retention = RetentionTask::new(&self.deps.runtime, plan.retention, plan.instance_id);
-        self.retention = Some(retention.start());
         let consumers = self
             .roles
             .iter()
             .map(|runtime| (runtime.pool.role_name(), runtime.consumer.clone()))
             .collect();
-        let heartbeat = Heartbeat::new(&self.deps.runtime, plan.identity, consumers);
-        self.heartbeat = Some(heartbeat.start());
+        let runtime = self.deps.runtime.clone();
+        self.maintenance = Some(Maintenance::start(runtime, plan, consumers));
+        ctx.run_interval(MAINTENANCE_CHECK_INTERVAL, |overseer, _ctx| {
+            if let Some(maintenance) = &mut overseer.maintenance {
+                maintenance.restart_stopped();
+            }
+        });
     }
 }
+
+/// How often the overseer looks for a maintenance child that stopped.
+const MAINTENANCE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Actor for Overseer {
     type Context = Context<Self>;
 
-    fn started(&mut self, _ctx: &mut Self::Context) {
+    fn started(&mut self, ctx: &mut Self::Context) {
         for plan in std::mem::take(&mut self.plans) {
             let pool = HandlerPool::start(
                 plan.role.clone(),
@@ -141,7 +124,7 @@ impl Actor for Overseer {
             .runtime
             .health
             .expect_subscriptions(self.roles.len());
-        self.start_maintenance();
+        self.start_maintenance(ctx);
     }
 }
 
@@ -154,7 +137,24 @@ impl actix::Handler<SlaMonitorAddress> for Overseer {
     type Result = Option<Addr<SlaMonitor>>;
 
     fn handle(&mut self, _message: SlaMonitorAddress, _ctx: &mut Self::Context) -> Self::Result {
-        self.sla_monitor.clone()
+        self.maintenance
+            .as_ref()
+            .and_then(|maintenance| maintenance.sla_monitor.clone())
+    }
+}
+
+/// Stops a maintenance child as a drill; supervision restarts it. Answers whether it ran.
+#[derive(Message)]
+#[rtype(result = "bool")]
+pub struct StopMaintenance(pub MaintenanceChild);
+
+impl actix::Handler<StopMaintenance> for Overseer {
+    type Result = bool;
+
+    fn handle(&mut self, message: StopMaintenance, _ctx: &mut Self::Context) -> Self::Result {
+        self.maintenance
+            .as_ref()
+            .is_some_and(|maintenance| maintenance.stop_child(message.0))
     }
 }
 
@@ -215,13 +215,21 @@ impl actix::Handler<Shutdown> for Overseer {
                 commit: message.commit,
             })
         }));
-        let sweeper = self.sweeper.take();
-        let sla_monitor = self.sla_monitor.take();
-        let heartbeat = self.heartbeat.take();
+        let maintenance = self.maintenance.take();
+        let (sla_monitor, sweeper, retention, heartbeat) = match maintenance {
+            Some(running) => (
+                running.sla_monitor,
+                running.sweeper,
+                running.retention,
+                running.heartbeat,
+            ),
+            None => (None, None, None, None),
+        };
         // A simulated crash leaves the row, as a killed process does.
         let remove_row = message.commit;
-        // Without an address the retention task stops (a pass under way ends with it).
-        self.retention = None;
+        if let Some(retention) = retention {
+            retention.do_send(StopRetention);
+        }
         let stop_all = async move {
             if let Some(monitor) = sla_monitor {
                 let _monitor_gone = monitor.send(StopMonitor).await;

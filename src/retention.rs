@@ -67,6 +67,19 @@ impl Actor for RetentionTask {
     }
 }
 
+/// Stops the task (on shutdown); a pass under way ends with it and its lease expires by itself.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StopRetention;
+
+impl actix::Handler<StopRetention> for RetentionTask {
+    type Result = ();
+
+    fn handle(&mut self, _message: StopRetention, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
 /// One pass, when this process holds the lease.
 async fn run_pass(
     db: DatabaseConnection,

@@ -24,6 +24,7 @@ mod http_tool;
 mod ingest_command;
 mod listing;
 mod listing_pages;
+mod maintenance_supervision;
 mod metrics_families;
 mod openapi;
 mod ordering;
