@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix::prelude::*;
 use futures::future::join_all;
@@ -18,7 +18,7 @@ use crate::partition::{
     PartitionWorker, ReportState, StopIntake,
 };
 use crate::pool::HandlerPool;
-use crate::restart_budget::{fail_role, RestartBudget};
+use crate::restart_budget::RestartBudget;
 use crate::roles::Role;
 use crate::runtime::Runtime;
 
@@ -248,24 +248,17 @@ impl actix::Handler<PartitionStopped> for RoleConsumer {
         };
         let source = owned.source.clone();
         let role = self.role.name();
-        self.runtime
-            .metrics
-            .restarts
-            .with_label_values(&[role.as_str(), "partition"])
-            .inc();
-        if !self.restarts.spend(Instant::now()) {
+        let within_budget =
+            self.restarts
+                .charge(role.as_str(), "partition", &self.runtime, |budget| {
+                    format!(
+                        "{}; the last was partition worker {}",
+                        budget.exhausted("partition worker"),
+                        stopped.tp
+                    )
+                });
+        if !within_budget {
             self.failed = true;
-            let reason = format!(
-                "{}; the last was partition worker {}",
-                self.restarts.exhausted("partition worker"),
-                stopped.tp
-            );
-            fail_role(
-                role.as_str(),
-                reason,
-                &self.runtime.metrics,
-                &self.runtime.health,
-            );
             return;
         }
         let delay = backoff(&self.runtime.tuning, self.restarts.recent());

@@ -11,7 +11,7 @@ use crate::config::SlaSettings;
 use crate::consumer::RoleConsumer;
 use crate::heartbeat::{Heartbeat, ProcessIdentity, StopHeartbeat};
 use crate::model::RoleName;
-use crate::restart_budget::{fail_role, RestartBudget};
+use crate::restart_budget::RestartBudget;
 use crate::retention::{RetentionTask, StopRetention};
 use crate::runtime::Runtime;
 use crate::sla_monitor::{SlaMonitor, StopMonitor};
@@ -57,7 +57,7 @@ impl MaintenanceChild {
 }
 
 /// The `role` label of the maintenance children's restarts and failure.
-pub const MAINTENANCE_ROLE: &str = "maintenance";
+const MAINTENANCE_ROLE: &str = "maintenance";
 
 /// The running maintenance children and what restarting one takes.
 pub struct Maintenance {
@@ -144,17 +144,15 @@ impl Maintenance {
             if self.failed || self.running(child) != Some(false) {
                 continue;
             }
-            let metrics = &self.runtime.metrics;
-            if !self.budget.spend(std::time::Instant::now()) {
+            let within_budget =
+                self.budget
+                    .charge(MAINTENANCE_ROLE, child.as_str(), &self.runtime, |budget| {
+                        budget.exhausted("maintenance")
+                    });
+            if !within_budget {
                 self.failed = true;
-                let reason = self.budget.exhausted("maintenance");
-                fail_role(MAINTENANCE_ROLE, reason, metrics, &self.runtime.health);
                 return;
             }
-            metrics
-                .restarts
-                .with_label_values(&[MAINTENANCE_ROLE, child.as_str()])
-                .inc();
             tracing::warn!(
                 child = child.as_str(),
                 "Maintenance actor stopped; restarting it."

@@ -5,14 +5,13 @@
 //! the restart window the role is marked failed (liveness goes red) instead of spinning.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use actix::prelude::*;
 
 use crate::handler::{EventHandler, HandlerDeps, Stop};
 use crate::handler_threads::HandlerThreads;
 use crate::model::RoleName;
-use crate::restart_budget::{fail_role, RestartBudget};
+use crate::restart_budget::RestartBudget;
 use crate::roles::Role;
 use crate::routing::slot_for;
 
@@ -87,26 +86,16 @@ impl HandlerPool {
 
     fn note_restart(&self, index: usize) {
         let role = self.role.name();
-        self.deps
-            .runtime
-            .metrics
-            .restarts
-            .with_label_values(&[role.as_str(), "handler"])
-            .inc();
         tracing::warn!(role = %role, handler = index, "Handler actor stopped; restarting it.");
-        let mut restarts = self
+        // Past the budget the role is marked failed; the handler is restarted all the same, and
+        // failing liveness brings the process down.
+        let _within_budget = self
             .restarts
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if !restarts.spend(Instant::now()) {
-            let reason = restarts.exhausted("handler");
-            fail_role(
-                role.as_str(),
-                reason,
-                &self.deps.runtime.metrics,
-                &self.deps.runtime.health,
-            );
-        }
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .charge(role.as_str(), "handler", &self.deps.runtime, |budget| {
+                budget.exhausted("handler")
+            });
     }
 
     /// Stops handler `index` as a crash would; the next record routed to it restarts it

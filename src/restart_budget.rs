@@ -1,7 +1,7 @@
 //! The one restart policy of the actor tree: a child that stopped on its own (a handler actor,
-//! a partition worker) is restarted while its role has restarted fewer than RESTART_LIMIT
-//! children within the last RESTART_WINDOW_SECS; past that the role is marked failed (liveness
-//! goes red, `role_failed` is 1) instead of restarting forever.
+//! a partition worker, a maintenance actor) is restarted while its role has restarted fewer than
+//! RESTART_LIMIT children within the last RESTART_WINDOW_SECS; past that the role is marked
+//! failed (liveness goes red, `role_failed` is 1) instead of restarting forever.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crate::config::TuningSettings;
 use crate::health::Health;
 use crate::metrics::Metrics;
+use crate::runtime::Runtime;
 
 #[derive(Debug)]
 pub struct RestartBudget {
@@ -42,6 +43,25 @@ impl RestartBudget {
             self.recent.pop_front();
         }
         self.recent.len() as u32 <= self.limit
+    }
+
+    /// Counts one stopped `kind` child of `role` in `actor_restarts_total` and against the
+    /// budget. Past the budget the role is marked failed, for the reason `why` gives, and the
+    /// answer is false: do not restart it.
+    pub fn charge(
+        &mut self,
+        role: &str,
+        kind: &str,
+        runtime: &Runtime,
+        why: impl FnOnce(&Self) -> String,
+    ) -> bool {
+        let metrics = &runtime.metrics;
+        metrics.restarts.with_label_values(&[role, kind]).inc();
+        if self.spend(Instant::now()) {
+            return true;
+        }
+        fail_role(role, why(self), metrics, &runtime.health);
+        false
     }
 
     /// Restarts within the window (the backoff grows with it).
