@@ -66,9 +66,6 @@ pub struct App {
     pub http_port: u16,
     /// What the process's actors and routes share.
     pub runtime: Runtime,
-    /// The SLA monitor started with the process, when it runs the sla_monitor role (after a
-    /// restart, `current_sla_monitor` has the new one).
-    pub sla_monitor: Option<Addr<SlaMonitor>>,
     settings: Settings,
     overseer: Addr<Overseer>,
     server: ServerHandle,
@@ -285,10 +282,6 @@ impl App {
         }
         let maintenance = maintenance_plan(&settings, &instance);
         let overseer = Overseer::new(deps, plans, maintenance).start();
-        let sla_monitor = overseer
-            .send(SlaMonitorAddress)
-            .await
-            .context("The overseer stopped while starting")?;
         let state = HttpState {
             runtime: runtime.clone(),
             operator_key_sha256: settings.operator_key_sha256,
@@ -304,7 +297,6 @@ impl App {
         Ok(App {
             http_port,
             runtime,
-            sla_monitor,
             settings,
             overseer,
             server: server_handle,
@@ -331,8 +323,8 @@ impl App {
             .unwrap_or(false)
     }
 
-    /// The SLA monitor running now (a restarted one has a new address), if this process runs
-    /// it.
+    /// The SLA monitor running now (a restarted one has a new address), when this process runs
+    /// the sla_monitor role.
     pub async fn current_sla_monitor(&self) -> Option<Addr<SlaMonitor>> {
         self.overseer.send(SlaMonitorAddress).await.ok().flatten()
     }

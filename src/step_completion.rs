@@ -3,13 +3,13 @@
 //! PlaybookStepCompletionRequested event; the playbook role applies it. The API and the web
 //! console both come through here, so they keep the same rules.
 
-use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DbErr;
 use serde_json::{json, Map, Value};
 
-use crate::bus::{write_and_emit, Bus, LogRow, OutgoingEvent};
+use crate::bus::{write_and_emit, LogRow, OutgoingEvent};
 use crate::envelope::Envelope;
 use crate::model::{event_types, topics};
+use crate::runtime::Runtime;
 use crate::store::{exceptions, steps};
 
 /// What a person asks for.
@@ -39,11 +39,10 @@ pub enum CompletionOutcome {
 
 /// Checks the step and, when it waits for a person, records the completion request durably.
 pub async fn request_completion(
-    db: &DatabaseConnection,
-    bus: &dyn Bus,
-    now: DateTime<Utc>,
+    runtime: &Runtime,
     completion: &StepCompletion,
 ) -> Result<CompletionOutcome, DbErr> {
+    let (db, bus) = (&runtime.db, runtime.bus.as_ref());
     let (tenant_id, exception_id) = (&completion.tenant_id, &completion.exception_id);
     if exceptions::find(db, tenant_id, exception_id)
         .await?
@@ -76,7 +75,7 @@ pub async fn request_completion(
         tenant_id,
         Some(exception_id.clone()),
         payload,
-        now,
+        runtime.clock.now(),
     );
     let event_id = envelope.event_id.to_string();
     let row = LogRow::from(&OutgoingEvent {

@@ -144,14 +144,7 @@ pub async fn complete_step(
         comment: (!comment.is_empty()).then_some(comment),
     };
     let here = exception_path(&completion.tenant_id, &completion.exception_id);
-    match request_completion(
-        &state.runtime.db,
-        state.runtime.bus.as_ref(),
-        state.runtime.clock.now(),
-        &completion,
-    )
-    .await
-    {
+    match request_completion(&state.runtime, &completion).await {
         Ok(CompletionOutcome::Requested { .. }) => {
             see_other(&format!("{here}?completed={step_number}"))
         }

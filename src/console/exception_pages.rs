@@ -12,7 +12,6 @@ use crate::http::cursor;
 use crate::http::exception_listing_api::listing_of;
 use crate::http::HttpState;
 use crate::model::{ExceptionStatus, Severity};
-use crate::store::exception_listing;
 use crate::store::exception_summary::ExceptionSummary;
 
 pub async fn list(request: HttpRequest, state: web::Data<HttpState>) -> HttpResponse {
@@ -36,15 +35,7 @@ pub async fn list(request: HttpRequest, state: web::Data<HttpState>) -> HttpResp
             );
         }
     };
-    let page_of = exception_listing::list(
-        &state.runtime.db,
-        &listing.scope,
-        &listing.filter,
-        &listing.order,
-        listing.limit,
-    )
-    .await;
-    let found = match page_of {
+    let found = match listing.page(&state.runtime.db).await {
         Ok(found) => found,
         Err(error) => return unavailable(Some(&session), error),
     };

@@ -20,6 +20,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DbErr};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -29,7 +30,9 @@ use super::error_body::ErrorBody;
 use super::params::{ParamError, ParamRefusal, Params};
 use super::HttpState;
 use crate::model::{ExceptionStatus, Severity};
-use crate::store::exception_listing::{self, ExceptionFilter, Order, Position, Scope, SlaState};
+use crate::store::exception_listing::{
+    self, ExceptionFilter, Order, Page, Position, Scope, SlaState,
+};
 use crate::store::exception_summary::ExceptionSummary;
 
 const PARAMETERS: [&str; 13] = [
@@ -135,6 +138,13 @@ pub(crate) struct Listing {
     pub(crate) limit: u64,
 }
 
+impl Listing {
+    /// The page this request asks for.
+    pub(crate) async fn page(&self, db: &DatabaseConnection) -> Result<Page, DbErr> {
+        exception_listing::list(db, &self.scope, &self.filter, &self.order, self.limit).await
+    }
+}
+
 /// The caller's exceptions, filtered, one page at a time: a tenant key lists its own tenant, the
 /// operator key one tenant (`tenant=`) or every tenant.
 #[utoipa::path(
@@ -158,15 +168,7 @@ pub async fn list(
         Ok(listing) => listing,
         Err(refused) => return refused.response(),
     };
-    let page = exception_listing::list(
-        &state.runtime.db,
-        &listing.scope,
-        &listing.filter,
-        &listing.order,
-        listing.limit,
-    )
-    .await;
-    match page {
+    match listing.page(&state.runtime.db).await {
         Ok(page) => HttpResponse::Ok().json(ExceptionPage {
             next_cursor: page.next.as_ref().map(cursor::encode),
             items: page.items,

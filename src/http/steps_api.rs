@@ -108,14 +108,7 @@ pub async fn complete(
         actor,
         comment: completion.comment,
     };
-    match request_completion(
-        &state.runtime.db,
-        state.runtime.bus.as_ref(),
-        state.runtime.clock.now(),
-        &completion,
-    )
-    .await
-    {
+    match request_completion(&state.runtime, &completion).await {
         Ok(CompletionOutcome::Requested { event_id }) => {
             HttpResponse::Accepted().json(CompletionAccepted {
                 event_id,

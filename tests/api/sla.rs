@@ -121,8 +121,8 @@ async fn sla_flags_are_emitted_once_across_checks_and_a_restart(backend: Backend
     assert_eq!(imminent_at, None);
     let monitor = app
         .app
-        .sla_monitor
-        .clone()
+        .current_sla_monitor()
+        .await
         .expect("the monitor runs with --roles all");
 
     // Act + Assert: 49 of 60 minutes used -> imminent, once.
@@ -146,7 +146,11 @@ async fn sla_flags_are_emitted_once_across_checks_and_a_restart(backend: Backend
     app.app.shutdown().await;
     let restarted = spawn(&test_db, &clock).await;
     clock.advance(chrono::Duration::hours(25));
-    let monitor = restarted.app.sla_monitor.clone().expect("a monitor");
+    let monitor = restarted
+        .app
+        .current_sla_monitor()
+        .await
+        .expect("a monitor");
     assert_eq!(check(&monitor).await, report(true, 0, 0));
     assert_eq!(sla_events(&restarted.db, "SLA-OPEN").await, (1, 1, 1));
     assert_eq!(sla_events(&restarted.db, "SLA-DONE").await, (0, 0, 0));
@@ -178,7 +182,11 @@ async fn two_monitors_checking_at_once_never_both_emit(backend: Backend) {
     // Arrange: the app's monitor and a second one (another replica) on the same database.
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let app = spawn(&test_db, &clock).await;
-    let first = app.app.sla_monitor.clone().expect("the app's monitor");
+    let first = app
+        .app
+        .current_sla_monitor()
+        .await
+        .expect("the app's monitor");
     let second = start_monitor(&app, &clock, "second-replica");
     post_waiting(&app, "SLA-TWO").await;
 
